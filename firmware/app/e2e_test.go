@@ -1,0 +1,279 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gatepbx/gatepbx/firmware/config"
+	"github.com/gatepbx/gatepbx/firmware/history"
+	"github.com/gatepbx/gatepbx/sip/ua"
+)
+
+var testPasswords = map[string]string{"101": "pw101-Secret", "102": "pw102-Secret", "103": "pw103-Secret"}
+
+// testConfig is a loopback config with three SIP extensions.
+func testConfig(dir string) config.Config {
+	cfg := config.Defaults()
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.SIP.BindAddress = "127.0.0.1"
+	cfg.API.BindAddress = "127.0.0.1"
+	cfg.RTP.PortMin, cfg.RTP.PortMax = 30000, 39998
+	cfg.RTP.MediaTimeout = 10 * time.Second
+	cfg.SIP.RingTimeout = 20 * time.Second
+	for _, n := range []string{"101", "102", "103"} {
+		cfg.Extensions = append(cfg.Extensions, config.Extension{Number: n, Kind: "sip", DisplayName: "Phone " + n, Password: testPasswords[n]})
+	}
+	return cfg
+}
+
+// startTestApp writes cfg and starts the appliance on OS-assigned loopback ports.
+func startTestApp(t *testing.T, cfg config.Config) *App {
+	t.Helper()
+	path := filepath.Join(filepath.Dir(cfg.DataDir), "gatepbx.yaml")
+	data, err := config.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	udp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiLn, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := slog.LevelWarn
+	if os.Getenv("GATEPBX_TEST_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	a, err := Start(context.Background(), Options{
+		ConfigPath: path, Logger: logger,
+		Listeners: &ua.Listeners{UDP: udp, TCP: tcp}, APIListener: apiLn,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return a
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+var _ io.Writer = testWriter{}
+
+// waitFor polls cond for up to 15 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// lastRecord waits for the n-th history record and returns the newest.
+func lastRecord(t *testing.T, a *App, n int) history.Record {
+	t.Helper()
+	waitFor(t, "call history record", func() bool { return a.hist.Len() >= n })
+	return a.hist.Recent(1)[0]
+}
+
+func TestRegister(t *testing.T) {
+	needSipp(t)
+	t.Parallel()
+	a := startTestApp(t, testConfig(t.TempDir()))
+	target := a.SIPUDPAddr()
+	tests := []struct {
+		name, scenario, user, password string
+		registered                     bool
+	}{
+		{"good password", "register.xml", "101", testPasswords["101"], true},
+		{"wrong password", "register_rejected.xml", "102", "not-the-password", false},
+		{"unknown user", "register_rejected.xml", "999", "whatever-password", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startSipp(t, sippArgs{scenario: scenario(t, tc.scenario, map[string]string{}, ""), service: tc.user, user: tc.user, password: tc.password, target: target})
+			if err := r.wait(t); err != nil {
+				t.Fatal(err)
+			}
+			if got := len(a.sip.Registrar().Lookup(tc.user)) > 0; got != tc.registered {
+				t.Fatalf("registered=%v, want %v", got, tc.registered)
+			}
+		})
+	}
+}
+
+func TestRegisterStaleNonce(t *testing.T) {
+	needSipp(t)
+	t.Parallel()
+	cfg := testConfig(t.TempDir())
+	cfg.SIP.NonceLifetime = time.Second
+	a := startTestApp(t, cfg)
+	r := startSipp(t, sippArgs{scenario: scenario(t, "register_stale.xml", map[string]string{}, ""), service: "101", user: "101", password: testPasswords["101"], target: a.SIPUDPAddr()})
+	if err := r.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.sip.Registrar().Lookup("101")) != 1 {
+		t.Fatal("101 not registered after stale-nonce retry")
+	}
+}
+
+// callee starts a SIPp callee for 102 and registers it (a second SIPp
+// registers 102 with the callee's port as Contact, as a phone's own
+// registration would) before returning.
+func callee(t *testing.T, a *App, scen, part string, talk time.Duration) *sippRun {
+	t.Helper()
+	vars := map[string]string{"{{TALK}}": strconv.Itoa(int(talk / time.Millisecond)), "{{USER}}": "102"}
+	r := startSipp(t, sippArgs{scenario: scenario(t, scen, vars, part), service: "102", user: "102", password: testPasswords["102"], target: a.SIPUDPAddr(), echo: true})
+	reg := startSipp(t, sippArgs{scenario: scenario(t, "register_contact.xml", map[string]string{"{{CONTACTPORT}}": strconv.Itoa(r.port)}, ""),
+		service: "102", user: "102", password: testPasswords["102"], target: a.SIPUDPAddr()})
+	if err := reg.wait(t); err != nil {
+		t.Fatalf("registering 102: %v", err)
+	}
+	waitFor(t, "102 registered", func() bool { return len(a.sip.Registrar().Lookup("102")) > 0 })
+	return r
+}
+
+func caller(t *testing.T, a *App, scen, part, dialed string, vars map[string]string) *sippRun {
+	t.Helper()
+	vars["{{USER}}"] = "101"
+	return startSipp(t, sippArgs{scenario: scenario(t, scen, vars, part), service: dialed, user: "101", password: testPasswords["101"], target: a.SIPUDPAddr()})
+}
+
+func TestCallConnectsAndRelaysRTP(t *testing.T) {
+	needSipp(t)
+	tests := []struct {
+		name       string
+		calleePart string
+		callerPart string
+		wantState  string
+	}{
+		{"caller hangs up", "uas_wait.part", "hangup_caller.part", "CallerHangUp"},
+		{"callee hangs up", "uas_hangup.part", "hangup_wait.part", "CalleeHangUp"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := startTestApp(t, testConfig(t.TempDir()))
+			b := callee(t, a, "uas_answer.xml", tc.calleePart, 2500*time.Millisecond)
+			c := caller(t, a, "uac_call.xml", tc.callerPart, "102", map[string]string{"{{TALK}}": "2500"})
+			if err := c.wait(t); err != nil {
+				t.Fatalf("caller: %v", err)
+			}
+			if err := b.wait(t); err != nil {
+				t.Fatalf("callee: %v", err)
+			}
+			rec := lastRecord(t, a, 1)
+			if rec.State != tc.wantState || rec.Caller != "101" || rec.Callee != "102" || rec.Answer.IsZero() {
+				t.Fatalf("history record %+v, want state %s", rec, tc.wantState)
+			}
+			// 2.5 s of 20 ms packets: the caller's stream reached the callee
+			// and the callee's echo came back through the appliance.
+			if rec.RTPFromCaller < 50 || rec.RTPFromCallee < 50 || rec.RTPToCaller < 50 || rec.RTPToCallee < 50 {
+				t.Fatalf("RTP not relayed both ways: %+v", rec)
+			}
+		})
+	}
+}
+
+func TestCallFailures(t *testing.T) {
+	needSipp(t)
+	tests := []struct {
+		name      string
+		calleeScn string // "" = no callee registered
+		dialed    string
+		code      string
+		wantState string
+	}{
+		{"busy", "uas_busy.xml", "102", "486", "Busy"},
+		{"not registered", "", "103", "480", "NotRegistered"},
+		{"unknown number", "", "555", "404", "NotFound"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := startTestApp(t, testConfig(t.TempDir()))
+			var b *sippRun
+			if tc.calleeScn != "" {
+				b = callee(t, a, tc.calleeScn, "", 0)
+			}
+			c := caller(t, a, "uac_fail.xml", "", tc.dialed, map[string]string{"{{CODE}}": tc.code})
+			if err := c.wait(t); err != nil {
+				t.Fatalf("caller: %v", err)
+			}
+			if b != nil {
+				if err := b.wait(t); err != nil {
+					t.Fatalf("callee: %v", err)
+				}
+			}
+			if rec := lastRecord(t, a, 1); rec.State != tc.wantState {
+				t.Fatalf("history state %q, want %q (%+v)", rec.State, tc.wantState, rec)
+			}
+		})
+	}
+}
+
+func TestCallCancelled(t *testing.T) {
+	needSipp(t)
+	t.Parallel()
+	a := startTestApp(t, testConfig(t.TempDir()))
+	b := callee(t, a, "uas_ring_cancel.xml", "", 0)
+	c := caller(t, a, "uac_cancel.xml", "", "102", map[string]string{})
+	if err := c.wait(t); err != nil {
+		t.Fatalf("caller: %v", err)
+	}
+	if err := b.wait(t); err != nil {
+		t.Fatalf("callee: %v", err)
+	}
+	if rec := lastRecord(t, a, 1); rec.State != "Cancelled" {
+		t.Fatalf("history state %q, want Cancelled", rec.State)
+	}
+}
+
+func TestRingTimeout(t *testing.T) {
+	needSipp(t)
+	t.Parallel()
+	cfg := testConfig(t.TempDir())
+	cfg.SIP.RingTimeout = 1 * time.Second
+	a := startTestApp(t, cfg)
+	b := callee(t, a, "uas_ring_cancel.xml", "", 0)
+	c := caller(t, a, "uac_fail.xml", "", "102", map[string]string{"{{CODE}}": "480"})
+	if err := c.wait(t); err != nil {
+		t.Fatalf("caller: %v", err)
+	}
+	if err := b.wait(t); err != nil {
+		t.Fatalf("callee: %v", err)
+	}
+	if rec := lastRecord(t, a, 1); rec.State != "NoAnswer" {
+		t.Fatalf("history state %q, want NoAnswer", rec.State)
+	}
+}

@@ -1,0 +1,88 @@
+// Command gatepbx is the appliance firmware: a SIP registrar and B2BUA
+// with an anchored RTP relay, analog ports through the HAL, and the
+// Ozeki-compatible HTTP API. See the README for running it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gatepbx/gatepbx/firmware/app"
+	"github.com/gatepbx/gatepbx/firmware/config"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gatepbx", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "data/gatepbx.yaml", "config file; created with first-boot credentials when missing")
+	checkConfig := fs.String("check-config", "", "validate this config file, print the problems and exit")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error (overrides the config's log_level)")
+	shutdownGrace := fs.Duration("shutdown-timeout", 5*time.Second, "how long calls get to end on SIGTERM")
+	version := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *version {
+		fmt.Fprintln(stdout, "gatepbx", app.Version)
+		return 0
+	}
+	if *checkConfig != "" {
+		if _, err := config.Load(*checkConfig); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", *checkConfig)
+		return 0
+	}
+
+	level := new(slog.LevelVar)
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	a, err := app.Start(ctx, app.Options{ConfigPath: *configPath, Logger: logger, Out: stdout})
+	if err != nil {
+		fmt.Fprintln(stderr, "gatepbx:", err)
+		return 1
+	}
+	lv := *logLevel
+	if lv == "" {
+		lv = a.Config().LogLevel
+	}
+	if err := level.UnmarshalText([]byte(lv)); err != nil {
+		logger.Warn("bad log level, using info", "level", lv)
+	}
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for sig := range sigs {
+		if sig == syscall.SIGHUP {
+			if err := a.Reload(); err != nil {
+				logger.Error("config reload", "err", err)
+			}
+			continue
+		}
+		logger.Info("stopping", "signal", sig.String())
+		sctx, scancel := context.WithTimeout(context.Background(), *shutdownGrace)
+		err := a.Shutdown(sctx)
+		scancel()
+		if err != nil && !errors.Is(err, context.Canceled) {
+			logger.Warn("shutdown", "err", err)
+		}
+		return 0
+	}
+	return 0
+}

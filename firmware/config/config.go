@@ -1,0 +1,167 @@
+package config
+
+import (
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"time"
+)
+
+// Extension kinds.
+const (
+	KindSIP    = "sip"    // a SIP phone that registers with a password
+	KindAnalog = "analog" // an FXS port of the board
+	KindAPI    = "api"    // an HTTP application or an on-device OzML script
+)
+
+// Config is the whole configuration file.
+//
+// A Config returned by Parse or Load also remembers, in an unexported field,
+// which file and line each setting came from so that Validate and
+// ValidatePorts can point at them. Compare configs with Equal, which ignores
+// that bookkeeping, rather than with reflect.DeepEqual.
+type Config struct {
+	DataDir    string      `yaml:"data_dir"`
+	Board      string      `yaml:"board"`
+	Region     string      `yaml:"region"`
+	LogLevel   string      `yaml:"log_level"`
+	SIP        SIP         `yaml:"sip"`
+	RTP        RTP         `yaml:"rtp"`
+	API        API         `yaml:"api"`
+	History    History     `yaml:"history"`
+	Extensions []Extension `yaml:"extensions"`
+
+	source *source // where Parse found each field; nil for configs built in code
+}
+
+// SIP holds the SIP listeners, registrar and digest authentication settings.
+type SIP struct {
+	BindAddress            string        `yaml:"bind_address"`
+	AdvertiseAddress       string        `yaml:"advertise_address"`
+	UDPPort                int           `yaml:"udp_port"`
+	TCPPort                int           `yaml:"tcp_port"`
+	TLSPort                int           `yaml:"tls_port"`
+	TLSCertFile            string        `yaml:"tls_cert_file"`
+	TLSKeyFile             string        `yaml:"tls_key_file"`
+	Realm                  string        `yaml:"realm"`
+	DigestAlgorithms       []string      `yaml:"digest_algorithms"`
+	NonceLifetime          time.Duration `yaml:"nonce_lifetime"`
+	RegisterMinExpires     int           `yaml:"register_min_expires"`
+	RegisterMaxExpires     int           `yaml:"register_max_expires"`
+	RegisterDefaultExpires int           `yaml:"register_default_expires"`
+	RingTimeout            time.Duration `yaml:"ring_timeout"`
+	AuthFailureLimit       int           `yaml:"auth_failure_limit"`
+	AuthFailureWindow      time.Duration `yaml:"auth_failure_window"`
+	UserAgent              string        `yaml:"user_agent"`
+}
+
+// RTP holds the media relay settings.
+type RTP struct {
+	BindAddress    string        `yaml:"bind_address"`
+	PortMin        int           `yaml:"port_min"`
+	PortMax        int           `yaml:"port_max"`
+	MediaTimeout   time.Duration `yaml:"media_timeout"`
+	Codecs         []string      `yaml:"codecs"`
+	TelephoneEvent bool          `yaml:"telephone_event"`
+}
+
+// API holds the HTTP API listener and its users.
+type API struct {
+	BindAddress string    `yaml:"bind_address"`
+	Port        int       `yaml:"port"`
+	Users       []APIUser `yaml:"users"`
+}
+
+// APIUser is one account of the HTTP API.
+type APIUser struct {
+	Username string `yaml:"username"`
+	// PasswordHash is "pbkdf2-sha256$<iterations>$<salt>$<hash>" as made by
+	// HashPassword; check a password with CheckPassword.
+	PasswordHash string `yaml:"password_hash"`
+	// AllowedCommands lists the API commands the user may run; empty means all.
+	AllowedCommands []string `yaml:"allowed_commands,omitempty"`
+	// AllowedNetworks lists client networks in CIDR form; empty means any.
+	AllowedNetworks []string `yaml:"allowed_networks,omitempty"`
+}
+
+// History bounds the call history store.
+type History struct {
+	MaxRecords int `yaml:"max_records"`
+}
+
+// Extension is one dialable number.
+type Extension struct {
+	Number      string `yaml:"number"`
+	Kind        string `yaml:"kind"`
+	DisplayName string `yaml:"display_name,omitempty"`
+	Password    string `yaml:"password,omitempty"` // KindSIP only
+	Port        string `yaml:"port,omitempty"`     // KindAnalog only: the hal port name
+	URL         string `yaml:"url,omitempty"`      // KindAPI only, or Script
+	Script      string `yaml:"script,omitempty"`   // KindAPI only: file in DataDir/scripts
+}
+
+// Defaults returns the configuration used for every option the file leaves
+// out. It has no extensions and no API users.
+func Defaults() Config {
+	return Config{
+		DataDir:  "./data",
+		Board:    "sim",
+		Region:   "us",
+		LogLevel: "info",
+		SIP: SIP{
+			BindAddress:            "0.0.0.0",
+			UDPPort:                5060,
+			TCPPort:                5060,
+			TLSPort:                5061,
+			Realm:                  "gatepbx",
+			DigestAlgorithms:       []string{"MD5", "SHA-256"},
+			NonceLifetime:          5 * time.Minute,
+			RegisterMinExpires:     60,
+			RegisterMaxExpires:     3600,
+			RegisterDefaultExpires: 600,
+			RingTimeout:            60 * time.Second,
+			AuthFailureLimit:       20,
+			AuthFailureWindow:      time.Minute,
+			UserAgent:              "gatepbx",
+		},
+		RTP: RTP{
+			PortMin:        10000,
+			PortMax:        20000,
+			MediaTimeout:   30 * time.Second,
+			Codecs:         []string{"PCMU", "PCMA"},
+			TelephoneEvent: true,
+		},
+		API: API{
+			BindAddress: "0.0.0.0",
+			Port:        9509,
+		},
+		History: History{MaxRecords: 10000},
+	}
+}
+
+// Equal reports whether two configs hold the same settings, ignoring where
+// they were read from. A nil list and an empty list are not equal; Parse
+// always yields nil for an empty list.
+func (c Config) Equal(other Config) bool {
+	c.source, other.source = nil, nil
+	return reflect.DeepEqual(c, other)
+}
+
+// SlogLevel is LogLevel as a slog level (info when LogLevel is not valid).
+func (c *Config) SlogLevel() slog.Level {
+	for _, l := range logLevels {
+		if l.name == c.LogLevel {
+			return l.level
+		}
+	}
+	return slog.LevelInfo
+}
+
+// ScriptPath is where the OzML script of an API extension lives:
+// DataDir/scripts/Script. It is "" when the extension has no script.
+func (c *Config) ScriptPath(e Extension) string {
+	if e.Script == "" {
+		return ""
+	}
+	return filepath.Join(c.DataDir, "scripts", filepath.FromSlash(e.Script))
+}

@@ -1,0 +1,161 @@
+package pbx
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatepbx/gatepbx/firmware/history"
+	"github.com/gatepbx/gatepbx/sip/sdp"
+	"github.com/gatepbx/gatepbx/sip/ua"
+)
+
+// Originator makes outgoing SIP legs; package ua's Server satisfies it.
+type Originator interface {
+	Originate(ctx context.Context, number string, from ua.Party, formats []sdp.Format) (*ua.OutboundLeg, error)
+}
+
+// HistoryStore keeps finished calls durably.
+type HistoryStore interface {
+	Append(r history.Record) error
+}
+
+// Options configure the core.
+type Options struct {
+	Logger       *slog.Logger
+	Clock        Clock
+	History      HistoryStore
+	Directory    *Directory
+	RingTimeout  time.Duration
+	MediaTimeout time.Duration // 0 disables
+}
+
+// Core owns the table of live calls.
+type Core struct {
+	log     *slog.Logger
+	opts    Options
+	dir     atomic.Pointer[Directory]
+	sip     atomic.Value // Originator
+	mu      sync.Mutex
+	calls   map[string]*Call
+	wg      sync.WaitGroup
+	closing atomic.Bool
+}
+
+// New makes a core. SetOriginator must be called before calls arrive.
+func New(o Options) *Core {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.RingTimeout <= 0 {
+		o.RingTimeout = 60 * time.Second
+	}
+	c := &Core{log: o.Logger, opts: o, calls: map[string]*Call{}}
+	if o.Directory == nil {
+		o.Directory = NewDirectory(nil)
+	}
+	c.dir.Store(o.Directory)
+	return c
+}
+
+// SetOriginator wires the SIP side (it needs the core as its handler first).
+func (c *Core) SetOriginator(o Originator) { c.sip.Store(o) }
+
+// SetDirectory swaps the extension table (config reload).
+func (c *Core) SetDirectory(d *Directory) { c.dir.Store(d) }
+
+// Directory returns the current extension table.
+func (c *Core) Directory() *Directory { return c.dir.Load() }
+
+// ActiveCalls is the number of calls in progress.
+func (c *Core) ActiveCalls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.calls)
+}
+
+// IncomingCall implements ua.CallHandler: it starts the call's goroutine.
+func (c *Core) IncomingCall(leg *ua.InboundLeg) {
+	if c.closing.Load() {
+		leg.Reject(503, "Service Unavailable")
+		return
+	}
+	call := &Call{
+		core: c, a: leg, inbox: make(chan command, 4),
+		rec: history.Record{
+			Direction: "internal", Caller: leg.Caller().Number, CallerName: leg.Caller().DisplayName,
+			Dialed: leg.Dialed(), Callee: leg.Dialed(), Start: c.opts.Clock.Now(),
+		},
+	}
+	c.mu.Lock()
+	call.id = c.newID()
+	c.calls[call.id] = call
+	c.wg.Add(1)
+	c.mu.Unlock()
+	call.rec.CallID = call.id
+	go call.run()
+}
+
+// Hangup ends a call by its ID; false when no such call.
+func (c *Core) Hangup(callID string) bool {
+	c.mu.Lock()
+	call, ok := c.calls[callID]
+	c.mu.Unlock()
+	if !ok {
+		return false
+	}
+	call.send(command{kind: cmdHangup, state: "Hangup"})
+	return true
+}
+
+// Shutdown refuses new calls, ends every call in progress and waits until
+// their history records are written or ctx ends.
+func (c *Core) Shutdown(ctx context.Context) error {
+	c.closing.Store(true)
+	c.mu.Lock()
+	for _, call := range c.calls {
+		call.send(command{kind: cmdHangup, state: "Shutdown"})
+	}
+	c.mu.Unlock()
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("pbx: calls still ending at shutdown deadline")
+	}
+}
+
+func (c *Core) remove(call *Call) {
+	c.mu.Lock()
+	delete(c.calls, call.id)
+	c.mu.Unlock()
+	c.wg.Done()
+}
+
+const idAlphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+// newID makes a short random call ID like Ozeki's "Nt3uh"; c.mu is held.
+func (c *Core) newID() string {
+	var b [5]byte
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			panic("crypto/rand failed: " + err.Error()) // never happens on Linux
+		}
+		for i := range b {
+			b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+		}
+		id := string(b[:])
+		if _, taken := c.calls[id]; !taken {
+			return id
+		}
+	}
+}

@@ -1,0 +1,388 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// maxPacketSize is the reader's buffer: one Ethernet MTU.
+	maxPacketSize = 1500
+	// relatchAfter is how many consecutive packets a new source must send
+	// before the endpoint follows it (hijack resistance).
+	relatchAfter = 5
+)
+
+var (
+	// ErrNotRTP is returned by WritePacket for a buffer that is not a
+	// well-formed RTP version 2 packet.
+	ErrNotRTP = errors.New("relay: not an RTP packet")
+	// ErrNoRemote is returned by WritePacket before the endpoint has a
+	// destination (no SetRemote and nothing latched).
+	ErrNoRemote = errors.New("relay: endpoint has no remote address")
+	// ErrOutboundBusy is returned by WritePacket when another goroutine
+	// (a bridged peer's reader) is feeding the endpoint at that instant.
+	ErrOutboundBusy = errors.New("relay: endpoint is being fed by its bridged peer")
+)
+
+// Stats are an endpoint's counters, read from atomics.
+type Stats struct {
+	// RxPackets and RxBytes count valid RTP accepted from the latched
+	// source.
+	RxPackets, RxBytes uint64
+	// TxPackets and TxBytes count RTP sent from this endpoint's socket
+	// (relayed from the peer or written with WritePacket).
+	TxPackets, TxBytes uint64
+	// Dropped counts packets read from the RTP socket and not forwarded:
+	// not RTP, from a source that is not latched, no peer, the peer has no
+	// remote, or the send failed.
+	Dropped uint64
+	// RTCPReceived counts packets read from the RTCP socket (all dropped
+	// for now).
+	RTCPReceived uint64
+}
+
+// counters are grouped by writer, with padding so that the goroutine
+// feeding this endpoint (tx) and the endpoint's own readers (rx) do not
+// share a cache line.
+type counters struct {
+	rxPackets, rxBytes, dropped, rtcp atomic.Uint64
+	lastRx                            atomic.Int64 // UnixNano of the last accepted packet; 0 = none
+	_                                 [64]byte
+	txPackets, txBytes                atomic.Uint64
+	_                                 [64]byte
+}
+
+// Endpoint is one call leg's RTP/RTCP socket pair. See the package doc for
+// the per-packet path. All methods are safe for concurrent use.
+type Endpoint struct {
+	pool  *PortPool
+	port  int
+	rtp   *net.UDPConn
+	rtcp  *net.UDPConn
+	clock Clock
+	local netip.AddrPort
+
+	sdpRemote atomic.Pointer[netip.AddrPort] // from SetRemote
+	latched   atomic.Pointer[netip.AddrPort] // learnt from packets; nil until the first one
+	peer      atomic.Pointer[Endpoint]
+	dtmf      atomic.Pointer[dtmfListener]
+
+	// out rewrites packets leaving this endpoint (see outbound).
+	out outbound
+
+	// Owned by the RTP reader goroutine (or a caller of handlePacket when
+	// no reader runs, as in tests and benchmarks).
+	candidate      netip.AddrPort // a new source trying to take over the latch
+	candidateCount int
+	sniffer        dtmfSniffer
+
+	stats counters
+
+	lifecycle sync.Mutex // guards started, closed
+	started   bool
+	closed    bool
+	readers   sync.WaitGroup
+	closeErr  error
+}
+
+func newEndpoint(p *PortPool, port int, rtp, rtcp *net.UDPConn) *Endpoint {
+	e := &Endpoint{
+		pool:  p,
+		port:  port,
+		rtp:   rtp,
+		rtcp:  rtcp,
+		clock: p.clock,
+		local: rtp.LocalAddr().(*net.UDPAddr).AddrPort(),
+	}
+	e.out.ssrc = newSSRC()
+	return e
+}
+
+// LocalPort returns the RTP port (RTCP is LocalPort()+1).
+func (e *Endpoint) LocalPort() int { return e.port }
+
+// LocalAddr returns the RTP socket's bound address.
+func (e *Endpoint) LocalAddr() netip.AddrPort { return e.local }
+
+// SSRC returns the fixed SSRC of the stream this endpoint sends.
+func (e *Endpoint) SSRC() uint32 { return e.out.ssrc }
+
+// SetRemote sets the far side's address from its SDP (c= and m=). It is the
+// destination until the first packet latches the real source; it does not
+// override an existing latch (call ResetLatch for that).
+func (e *Endpoint) SetRemote(ap netip.AddrPort) {
+	ap = unmap(ap)
+	e.sdpRemote.Store(&ap)
+}
+
+// Remote returns the current destination: the latched source if any, else
+// the SDP address, else the zero AddrPort.
+func (e *Endpoint) Remote() netip.AddrPort {
+	if p := e.latched.Load(); p != nil {
+		return *p
+	}
+	if p := e.sdpRemote.Load(); p != nil {
+		return *p
+	}
+	return netip.AddrPort{}
+}
+
+// ResetLatch forgets the latched source, after a re-INVITE moved the far
+// side: the destination is the SDP remote again and the next valid packet,
+// from any source, latches immediately.
+func (e *Endpoint) ResetLatch() { e.latched.Store(nil) }
+
+// LastReceived returns when the last valid RTP packet was accepted, or the
+// zero Time if none was. The caller uses it for media timeouts.
+func (e *Endpoint) LastReceived() time.Time {
+	n := e.stats.lastRx.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// Stats returns a snapshot of the counters.
+func (e *Endpoint) Stats() Stats {
+	return Stats{
+		RxPackets:    e.stats.rxPackets.Load(),
+		RxBytes:      e.stats.rxBytes.Load(),
+		TxPackets:    e.stats.txPackets.Load(),
+		TxBytes:      e.stats.txBytes.Load(),
+		Dropped:      e.stats.dropped.Load(),
+		RTCPReceived: e.stats.rtcp.Load(),
+	}
+}
+
+// SetDTMFListener sniffs RFC 4733 telephone-event packets of payload type pt
+// received on e and calls fn when an event starts and when it ends (once,
+// although the end is sent three times). fn runs on the reader goroutine and
+// must be cheap. pt 0 or a nil fn disables sniffing. The packets are relayed
+// as usual either way.
+func (e *Endpoint) SetDTMFListener(pt uint8, fn func(event uint8, end bool, duration uint16)) {
+	if pt == 0 || fn == nil {
+		e.dtmf.Store(nil)
+		return
+	}
+	e.dtmf.Store(&dtmfListener{pt: pt & 0x7f, fn: fn})
+}
+
+// Bridge links a and b: packets received on a leave b's socket towards b's
+// remote, and packets received on b leave a's socket. A previous peer of a
+// or b is unbridged (its packets are dropped until it is bridged again).
+// Re-bridging while packets flow is safe; the far phones see a marker bit
+// and continuous numbering. Callers serialise bridge changes that involve
+// the same endpoints (the call core does).
+func Bridge(a, b *Endpoint) {
+	if a == nil || b == nil {
+		Unbridge(a)
+		Unbridge(b)
+		return
+	}
+	if old := a.peer.Swap(b); old != nil && old != b && old != a {
+		old.peer.CompareAndSwap(a, nil)
+	}
+	if old := b.peer.Swap(a); old != nil && old != a && old != b {
+		old.peer.CompareAndSwap(b, nil)
+	}
+}
+
+// Unbridge drops a's link: a's packets are dropped, and so are the packets
+// of a's former peer.
+func Unbridge(a *Endpoint) {
+	if a == nil {
+		return
+	}
+	if old := a.peer.Swap(nil); old != nil {
+		old.peer.CompareAndSwap(a, nil)
+	}
+}
+
+// Peer returns the endpoint a is bridged to, or nil.
+func (e *Endpoint) Peer() *Endpoint { return e.peer.Load() }
+
+// Start starts the reader goroutines. It is idempotent and does nothing
+// after Close.
+func (e *Endpoint) Start() {
+	e.lifecycle.Lock()
+	defer e.lifecycle.Unlock()
+	if e.started || e.closed {
+		return
+	}
+	e.started = true
+	e.readers.Add(2)
+	go e.readRTP()
+	go e.readRTCP()
+}
+
+// Close unbridges the endpoint, closes both sockets, waits for the reader
+// goroutines to exit and gives the ports back to the pool. It is
+// idempotent; later calls return the first call's result.
+func (e *Endpoint) Close() error {
+	e.lifecycle.Lock()
+	defer e.lifecycle.Unlock()
+	if e.closed {
+		return e.closeErr
+	}
+	e.closed = true
+	Unbridge(e)
+	err := errors.Join(e.rtp.Close(), e.rtcp.Close())
+	e.readers.Wait()
+	e.pool.release(e.port)
+	if err != nil {
+		e.closeErr = fmt.Errorf("relay: close endpoint on port %d: %w", e.port, err)
+	}
+	return e.closeErr
+}
+
+// WritePacket sends a locally generated RTP packet (a player, a tone) to
+// the remote through the same rewriter as relayed packets, so the far phone
+// sees it as part of the one stream. b's header is rewritten in place. Meant
+// for an endpoint that is not bridged; while a peer feeds the endpoint,
+// WritePacket may return ErrOutboundBusy.
+func (e *Endpoint) WritePacket(b []byte) error {
+	if _, ok := rtpPayload(b); !ok {
+		return ErrNotRTP
+	}
+	dst := e.Remote()
+	if !dst.IsValid() {
+		return ErrNoRemote
+	}
+	if !e.out.rewrite(b, nil) {
+		return ErrOutboundBusy
+	}
+	if _, err := e.rtp.WriteToUDPAddrPort(b, dst); err != nil {
+		return fmt.Errorf("relay: write RTP to %v: %w", dst, err)
+	}
+	e.stats.txPackets.Add(1)
+	e.stats.txBytes.Add(uint64(len(b)))
+	return nil
+}
+
+// readRTP is the endpoint's one RTP reader goroutine. buf is owned by it.
+func (e *Endpoint) readRTP() {
+	defer e.readers.Done()
+	buf := make([]byte, maxPacketSize)
+	for {
+		n, src, err := e.rtp.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue // e.g. a truncated or refused datagram; keep reading
+		}
+		e.handlePacket(buf[:n], src)
+	}
+}
+
+// readRTCP drains the RTCP socket. Terminating and regenerating RTCP per
+// leg is a later piece of work; until then peer RTCP is counted and dropped.
+func (e *Endpoint) readRTCP() {
+	defer e.readers.Done()
+	buf := make([]byte, maxPacketSize)
+	for {
+		_, _, err := e.rtcp.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		e.stats.rtcp.Add(1)
+	}
+}
+
+// handlePacket is the whole per-packet path for one datagram read from e's
+// RTP socket: prepare it, then send it out of the peer's socket.
+func (e *Endpoint) handlePacket(pkt []byte, src netip.AddrPort) {
+	peer, dst, ok := e.prepare(pkt, src)
+	if !ok {
+		return
+	}
+	if _, err := peer.rtp.WriteToUDPAddrPort(pkt, dst); err != nil {
+		e.stats.dropped.Add(1)
+		return
+	}
+	peer.stats.txPackets.Add(1)
+	peer.stats.txBytes.Add(uint64(len(pkt)))
+}
+
+// prepare does everything for one received packet except the send: it
+// validates, applies the latch, counts, sniffs DTMF and rewrites the header
+// for the peer. It returns the peer and the destination to send pkt to, or
+// ok == false when the packet is dropped (already counted).
+func (e *Endpoint) prepare(pkt []byte, src netip.AddrPort) (peer *Endpoint, dst netip.AddrPort, ok bool) {
+	payload, valid := rtpPayload(pkt)
+	if !valid || !e.admit(unmap(src)) {
+		e.stats.dropped.Add(1)
+		return nil, dst, false
+	}
+	e.stats.rxPackets.Add(1)
+	e.stats.rxBytes.Add(uint64(len(pkt)))
+	e.stats.lastRx.Store(e.clock.Now().UnixNano())
+	if l := e.dtmf.Load(); l != nil {
+		e.sniffer.sniff(l, pkt, payload)
+	}
+	peer = e.peer.Load()
+	if peer == nil {
+		e.stats.dropped.Add(1)
+		return nil, dst, false
+	}
+	dst = peer.Remote()
+	if !dst.IsValid() || !peer.out.rewrite(pkt, e) {
+		e.stats.dropped.Add(1)
+		return nil, dst, false
+	}
+	return peer, dst, true
+}
+
+// admit applies symmetric latching with hijack resistance and reports
+// whether a packet from src may be used. The first packet latches its
+// source; afterwards a different source takes over only after relatchAfter
+// consecutive packets from it (a packet from the latched source resets the
+// count).
+func (e *Endpoint) admit(src netip.AddrPort) bool {
+	cur := e.latched.Load()
+	if cur == nil {
+		e.latch(src)
+		return true
+	}
+	if *cur == src {
+		e.candidateCount = 0
+		return true
+	}
+	if src == e.candidate {
+		e.candidateCount++
+	} else {
+		e.candidate, e.candidateCount = src, 1
+	}
+	if e.candidateCount < relatchAfter {
+		return false
+	}
+	e.latch(src)
+	return true
+}
+
+// latch makes src the destination. It allocates, but only when the source
+// changes.
+func (e *Endpoint) latch(src netip.AddrPort) {
+	p := new(netip.AddrPort)
+	*p = src
+	e.latched.Store(p)
+	e.candidate, e.candidateCount = netip.AddrPort{}, 0
+}
+
+// unmap turns an IPv4-mapped IPv6 address (from a dual-stack socket) into
+// plain IPv4 so addresses compare equal however they were learnt.
+func unmap(ap netip.AddrPort) netip.AddrPort {
+	if ap.Addr().Is4In6() {
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return ap
+}

@@ -1,0 +1,105 @@
+package relay
+
+import (
+	"bytes"
+	"net/netip"
+	"testing"
+)
+
+var rtpPayloadCases = []struct {
+	name    string
+	pkt     []byte
+	ok      bool
+	payload []byte
+}{
+	{"minimal", []byte{0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, true, []byte{}},
+	{"with payload", []byte{0x80, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xde, 0xad}, true, []byte{0xde, 0xad}},
+	{"one CSRC", []byte{0x81, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 9, 9, 9, 9, 0xaa}, true, []byte{0xaa}},
+	{"extension", []byte{0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe, 0xde, 0, 1, 1, 2, 3, 4, 0xbb}, true, []byte{0xbb}},
+	{"padding", []byte{0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xcc, 0, 0, 3}, true, []byte{0xcc}},
+	{"empty", nil, false, nil},
+	{"11 bytes", []byte{0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}, false, nil},
+	{"version 1", []byte{0x40, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, false, nil},
+	{"RTCP SR", []byte{0x80, 200, 0, 6, 0, 0, 0, 1, 0, 0, 0, 0}, false, nil},
+	{"payload type 72 without marker", []byte{0x80, 72, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0}, false, nil},
+	{"RTCP APP", []byte{0x80, 204, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0}, false, nil},
+	{"CSRC overrun", []byte{0x82, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 9, 9, 9, 9}, false, nil},
+	{"extension header cut", []byte{0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe, 0xde}, false, nil},
+	{"extension overrun", []byte{0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe, 0xde, 0, 2, 1, 2, 3, 4}, false, nil},
+	{"zero padding", []byte{0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xcc, 0}, false, nil},
+	{"padding overrun", []byte{0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xcc, 9}, false, nil},
+	{"padding in header", []byte{0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, false, nil},
+}
+
+func TestRTPPayload(t *testing.T) {
+	for _, c := range rtpPayloadCases {
+		t.Run(c.name, func(t *testing.T) {
+			payload, ok := rtpPayload(c.pkt)
+			if ok != c.ok || !bytes.Equal(payload, c.payload) {
+				t.Fatalf("rtpPayload = %x, %v; want %x, %v", payload, ok, c.payload, c.ok)
+			}
+		})
+	}
+}
+
+func FuzzRTPPayload(f *testing.F) {
+	for _, c := range rtpPayloadCases {
+		f.Add(c.pkt)
+	}
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		payload, ok := rtpPayload(pkt)
+		if !ok {
+			return
+		}
+		if len(pkt) < rtpHeaderSize || len(payload) > len(pkt)-rtpHeaderSize {
+			t.Fatalf("payload of %d bytes from a %d-byte packet", len(payload), len(pkt))
+		}
+	})
+}
+
+// FuzzHandlePacket feeds arbitrary datagrams, from two alternating sources,
+// through the whole per-packet path except the send, with a DTMF listener
+// on. It must never panic, and whatever it forwards is valid RTP carrying
+// the destination's SSRC.
+func FuzzHandlePacket(f *testing.F) {
+	for _, c := range rtpPayloadCases {
+		f.Add(c.pkt, false)
+	}
+	f.Add(rtpPacket{pt: 101, seq: 1, ts: 1, ssrc: 2, payload: []byte{5, 0x8a, 1, 0}}.bytes(), true)
+	f.Add(rtpPacket{pt: 101, seq: 1, ts: 1, ssrc: 2, payload: []byte{5}}.bytes(), false)
+	pool := newTestPool(f, 2, nil)
+	a, err := pool.Allocate()
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer a.Close()
+	b, err := pool.Allocate()
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer b.Close()
+	Bridge(a, b)
+	b.SetRemote(netip.MustParseAddrPort("127.0.0.1:9"))
+	a.SetDTMFListener(101, func(uint8, bool, uint16) {})
+	srcs := [2]netip.AddrPort{
+		netip.MustParseAddrPort("127.0.0.1:5004"),
+		netip.MustParseAddrPort("[::ffff:127.0.0.1]:5006"),
+	}
+	f.Fuzz(func(t *testing.T, pkt []byte, other bool) {
+		src := srcs[0]
+		if other {
+			src = srcs[1]
+		}
+		peer, _, ok := a.prepare(pkt, src)
+		if !ok {
+			return
+		}
+		if peer != b {
+			t.Fatalf("forwarded to %p, want b", peer)
+		}
+		got := parseRTP(t, pkt)
+		if got.ssrc != b.SSRC() {
+			t.Fatalf("SSRC %#x, want %#x", got.ssrc, b.SSRC())
+		}
+	})
+}

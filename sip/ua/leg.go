@@ -1,0 +1,247 @@
+package ua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gatepbx/gatepbx/media/relay"
+	"github.com/gatepbx/gatepbx/sip/sdp"
+)
+
+// EventKind says what happened on a leg.
+type EventKind int
+
+// Leg events, delivered in order on Events().
+const (
+	EventRinging   EventKind = iota + 1 // the far phone rings (180/183)
+	EventAnswered                       // 2xx received and ACKed (outbound legs)
+	EventFailed                         // final non-2xx or transport failure (outbound legs)
+	EventHangup                         // the far end sent BYE
+	EventCancelled                      // the caller sent CANCEL before answer (inbound legs)
+	EventDTMF                           // a digit arrived by SIP INFO
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventRinging:
+		return "ringing"
+	case EventAnswered:
+		return "answered"
+	case EventFailed:
+		return "failed"
+	case EventHangup:
+		return "hangup"
+	case EventCancelled:
+		return "cancelled"
+	case EventDTMF:
+		return "dtmf"
+	}
+	return fmt.Sprintf("event(%d)", int(k))
+}
+
+// Event is one thing that happened on a leg.
+type Event struct {
+	Kind   EventKind
+	Code   int    // SIP status for EventFailed
+	Reason string // reason phrase or cause
+	Digit  byte   // for EventDTMF
+}
+
+// Party names one side of a call.
+type Party struct {
+	Number      string
+	DisplayName string
+}
+
+// legBase is what inbound and outbound legs share: media, events, SDP state.
+type legBase struct {
+	srv    *Server
+	id     string // our own leg id, for logs
+	ep     *relay.Endpoint
+	events chan Event
+	done   chan struct{} // closed when the leg is finished
+	once   sync.Once
+
+	mu        sync.Mutex
+	origin    sdp.Origin
+	formats   []sdp.Format // negotiated formats this leg's SDP carries
+	dialogID  string
+	answered  atomic.Bool
+	finalized atomic.Bool
+}
+
+func newLegBase(s *Server, ep *relay.Endpoint) legBase {
+	return legBase{
+		srv: s, ep: ep, id: sip.GenerateTagN(8),
+		events: make(chan Event, 32),
+		done:   make(chan struct{}),
+		origin: sdp.Origin{Username: "gatepbx", SessionID: uint64(ep.LocalPort())<<20 | uint64(s.opts.Now().Unix()&0xfffff), SessionVersion: 1, Addr: s.opts.Advertise},
+	}
+}
+
+// Events delivers the leg's events. It is never closed; stop reading after
+// a terminal event (Hangup, Cancelled, Failed) or when Done is closed.
+func (l *legBase) Events() <-chan Event { return l.events }
+
+// Endpoint is the leg's RTP endpoint on the appliance.
+func (l *legBase) Endpoint() *relay.Endpoint { return l.ep }
+
+// Formats is the negotiated format list of this leg.
+func (l *legBase) Formats() []sdp.Format {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]sdp.Format(nil), l.formats...)
+}
+
+// Done is closed when the leg has ended and released its resources.
+func (l *legBase) Done() <-chan struct{} { return l.done }
+
+func (l *legBase) emit(e Event) {
+	select {
+	case l.events <- e:
+	case <-l.done:
+	}
+}
+
+// finish releases the media endpoint and the dialog entry once.
+func (l *legBase) finish() {
+	l.once.Do(func() {
+		close(l.done)
+		if id := l.getDialogID(); id != "" {
+			l.srv.removeDialog(id)
+		}
+		l.ep.Close()
+		l.srv.legs.Done()
+	})
+}
+
+func (l *legBase) setDialogID(id string, d dialogLeg) {
+	l.mu.Lock()
+	l.dialogID = id
+	l.mu.Unlock()
+	l.srv.addDialog(id, d)
+}
+
+func (l *legBase) getDialogID() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dialogID
+}
+
+// localSDP renders this leg's current SDP with the given direction.
+func (l *legBase) localSDP(dir sdp.Direction, bump bool) []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if bump {
+		l.origin.SessionVersion++
+	}
+	return sdp.NewOffer(l.origin, l.srv.opts.Advertise, l.ep.LocalPort(), l.formats, dir).Marshal()
+}
+
+// applyRemote points the endpoint at the media address of a far SDP.
+func (l *legBase) applyRemote(sess *sdp.Session) error {
+	m, _ := sess.Audio()
+	if m == nil {
+		return errors.New("no audio stream")
+	}
+	ap := m.Addr(sess)
+	if !ap.IsValid() || ap.Port() == 0 {
+		return errors.New("no media address")
+	}
+	if ap.Addr().IsUnspecified() {
+		return nil // old-style hold: keep the last address
+	}
+	if ap != l.ep.Remote() {
+		l.ep.SetRemote(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+		l.ep.ResetLatch()
+	}
+	return nil
+}
+
+// answerReInvite answers an in-dialog INVITE: accept the far end's new
+// media address and direction, keep our port and codec.
+func (l *legBase) answerReInvite(req *sip.Request, tx sip.ServerTransaction, contact *sip.ContactHeader) {
+	body := req.Body()
+	dir := sdp.Direction("")
+	if len(body) > 0 {
+		sess, err := sdp.Parse(body)
+		if err != nil {
+			l.srv.respond(req, tx, 400, "Bad SDP")
+			return
+		}
+		if err := l.applyRemote(sess); err != nil {
+			l.srv.respond(req, tx, 488, "Not Acceptable Here")
+			return
+		}
+		if m, _ := sess.Audio(); m != nil {
+			dir = mirror(m.EffectiveDirection(sess))
+		}
+	}
+	res := sip.NewSDPResponseFromRequest(req, l.localSDP(dir, true))
+	res.AppendHeader(sip.HeaderClone(contact))
+	l.srv.send(tx, res)
+}
+
+func mirror(d sdp.Direction) sdp.Direction {
+	switch d {
+	case "sendonly":
+		return "recvonly"
+	case "recvonly":
+		return "sendonly"
+	case "inactive":
+		return "inactive"
+	}
+	return ""
+}
+
+// infoDigit reads a DTMF digit from an INFO body (application/dtmf-relay
+// "Signal=5" or application/dtmf "5").
+func infoDigit(req *sip.Request) (byte, bool) {
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = strings.ToLower(h.Value())
+	}
+	body := strings.TrimSpace(string(req.Body()))
+	var sig string
+	switch {
+	case strings.HasPrefix(ct, "application/dtmf-relay"):
+		for _, line := range strings.Split(body, "\n") {
+			k, v, ok := strings.Cut(line, "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
+				sig = strings.TrimSpace(v)
+			}
+		}
+	case strings.HasPrefix(ct, "application/dtmf"):
+		sig = body
+	default:
+		return 0, false
+	}
+	if len(sig) != 1 || !strings.ContainsRune("0123456789*#ABCDabcd", rune(sig[0])) {
+		return 0, false
+	}
+	return strings.ToUpper(sig)[0], true
+}
+
+func (l *legBase) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
+	if d, ok := infoDigit(req); ok {
+		l.srv.respond(req, tx, 200, "OK")
+		l.emit(Event{Kind: EventDTMF, Digit: d})
+		return
+	}
+	if len(req.Body()) == 0 {
+		l.srv.respond(req, tx, 200, "OK") // keepalive INFO
+		return
+	}
+	l.srv.respond(req, tx, 415, "Unsupported Media Type", sip.NewHeader("Accept", acceptTypes))
+}
+
+func byeContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 32*sip.T1)
+}

@@ -1,0 +1,193 @@
+package ua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/gatepbx/gatepbx/sip/registrar"
+	"github.com/gatepbx/gatepbx/sip/sdp"
+)
+
+// ErrNotRegistered is returned by Originate when the number has no live binding.
+var ErrNotRegistered = errors.New("ua: extension not registered")
+
+// OutboundLeg is a call the appliance makes to a phone (we are the UAC).
+type OutboundLeg struct {
+	legBase
+	b      *sipgo.DialogClientSession
+	dua    *sipgo.DialogUA
+	cancel context.CancelFunc
+	callee string
+}
+
+// Callee is the number this leg rings.
+func (l *OutboundLeg) Callee() string { return l.callee }
+
+// Originate rings a registered extension with an offer of formats (the
+// caller's codecs and payload types). Progress arrives as events:
+// EventRinging, then EventAnswered or EventFailed.
+func (s *Server) Originate(ctx context.Context, number string, from Party, formats []sdp.Format) (*OutboundLeg, error) {
+	if s.closing.Load() {
+		return nil, errors.New("ua: shutting down")
+	}
+	bindings := s.reg.Lookup(number)
+	if len(bindings) == 0 {
+		return nil, ErrNotRegistered
+	}
+	b := bindings[0]
+	dua := s.dialogUAs[b.Transport]
+	if dua == nil {
+		return nil, fmt.Errorf("ua: no %s transport for binding of %s", b.Transport, number)
+	}
+	var target sip.Uri
+	if err := sip.ParseUri(b.Contact, &target); err != nil {
+		return nil, fmt.Errorf("ua: bad contact %q of %s: %w", b.Contact, number, err)
+	}
+	ep, err := s.opts.Ports.Allocate()
+	if err != nil {
+		return nil, fmt.Errorf("ua: rtp port: %w", err)
+	}
+	s.legs.Add(1)
+	l := &OutboundLeg{legBase: newLegBase(s, ep), dua: dua, callee: number}
+	l.formats = formats
+	host := s.opts.Advertise.String()
+	req := sip.NewRequest(sip.INVITE, target)
+	req.SetTransport(b.Transport)
+	req.SetDestination(destination(b, target).String())
+	fromHdr := &sip.FromHeader{DisplayName: from.DisplayName, Address: sip.Uri{Scheme: "sip", User: from.Number, Host: host}, Params: sip.NewParams()}
+	fromHdr.Params.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(fromHdr)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: number, Host: host}, Params: sip.NewParams()})
+	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(l.localSDP("", false))
+
+	lctx, cancel := context.WithCancel(context.Background())
+	l.cancel = cancel
+	bd, err := dua.WriteInvite(lctx, req)
+	if err != nil {
+		cancel()
+		l.finish()
+		return nil, fmt.Errorf("ua: invite %s: %w", number, err)
+	}
+	l.b = bd
+	ep.Start()
+	go l.wait(lctx)
+	return l, nil
+}
+
+// wait follows the INVITE transaction to its end.
+func (l *OutboundLeg) wait(ctx context.Context) {
+	rang := false
+	err := l.b.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+		if (r.StatusCode == 180 || r.StatusCode == 183) && !rang {
+			rang = true
+			l.emit(Event{Kind: EventRinging, Code: r.StatusCode})
+		}
+		return nil
+	}})
+	if err != nil {
+		var de *sipgo.ErrDialogResponse
+		switch {
+		case errors.As(err, &de):
+			l.emit(Event{Kind: EventFailed, Code: de.Res.StatusCode, Reason: de.Res.Reason})
+		case ctx.Err() != nil:
+			l.emit(Event{Kind: EventFailed, Code: 487, Reason: "Request Terminated"})
+		default:
+			l.emit(Event{Kind: EventFailed, Code: 408, Reason: err.Error()})
+		}
+		l.finish()
+		return
+	}
+	l.setDialogID(l.b.ID, l)
+	ans, perr := sdp.Parse(l.b.InviteResponse.Body())
+	if perr == nil {
+		perr = l.applyRemote(ans)
+	}
+	if err := l.b.Ack(ctx); err != nil {
+		l.srv.log.Debug("ack to callee failed", "err", err)
+	}
+	if perr != nil {
+		l.srv.log.Warn("callee answer has no usable SDP", "callee", l.callee, "err", perr)
+		l.bye()
+		l.emit(Event{Kind: EventFailed, Code: 488, Reason: "Not Acceptable Here"})
+		l.finish()
+		return
+	}
+	if m, _ := ans.Audio(); m != nil {
+		l.mu.Lock()
+		l.formats = sdp.Intersect(m.Formats, l.formats)
+		l.mu.Unlock()
+	}
+	l.answered.Store(true)
+	l.emit(Event{Kind: EventAnswered})
+}
+
+// Hangup ends the leg: CANCEL before answer, BYE after.
+func (l *OutboundLeg) Hangup() {
+	if !l.answered.Load() {
+		l.cancel() // WaitAnswer sends CANCEL and wait() finishes the leg
+		return
+	}
+	select {
+	case <-l.done:
+		return
+	default:
+	}
+	l.bye()
+	l.finish()
+}
+
+func (l *OutboundLeg) bye() {
+	ctx, cancel := byeContext()
+	defer cancel()
+	if err := l.b.Bye(ctx); err != nil {
+		l.srv.log.Debug("bye to callee failed", "err", err)
+	}
+}
+
+func (l *OutboundLeg) onAck(*sip.Request, sip.ServerTransaction) {}
+
+func (l *OutboundLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	if err := l.b.ReadBye(req, tx); err != nil {
+		l.srv.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.emit(Event{Kind: EventHangup, Reason: "BYE"})
+	l.finish()
+}
+
+func (l *OutboundLeg) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if err := l.b.ReadRequest(req, tx); err != nil {
+		l.srv.respond(req, tx, 500, "Server Internal Error", sip.NewHeader("Retry-After", "1"))
+		return
+	}
+	l.answerReInvite(req, tx, &l.dua.ContactHDR)
+}
+
+func (l *OutboundLeg) onInfo(req *sip.Request, tx sip.ServerTransaction) { l.handleInfo(req, tx) }
+
+// destination picks where to send a request for a binding. Over TCP and
+// TLS it is always the connection the phone registered on. Over UDP the
+// Contact is used when its IP is the REGISTER's source IP (same host, maybe
+// another port); otherwise the phone is behind NAT and is reached at the
+// REGISTER's source address.
+func destination(b registrar.Binding, contact sip.Uri) netip.AddrPort {
+	if b.Transport != "UDP" {
+		return b.Source
+	}
+	ip, err := netip.ParseAddr(contact.Host)
+	if err != nil || ip.Unmap() != b.Source.Addr() {
+		return b.Source
+	}
+	port := contact.Port
+	if port == 0 {
+		port = 5060
+	}
+	return netip.AddrPortFrom(b.Source.Addr(), uint16(port))
+}
