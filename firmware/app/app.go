@@ -188,7 +188,7 @@ func (a *App) start(ctx context.Context) error {
 		closeListeners(lns)
 		return err
 	}
-	a.core.SetOriginator(a.sip)
+	a.core.SetOriginator(pbx.SIPOriginator(a.sip))
 	a.sip.Serve(ctx)
 
 	if err := a.startHTTP(cfg); err != nil {

@@ -36,8 +36,8 @@ type command struct {
 type Call struct {
 	core  *Core
 	id    string
-	a     *ua.InboundLeg
-	b     *ua.OutboundLeg
+	a     CallerLeg
+	b     CalleeLeg
 	state State
 	inbox chan command
 	rec   history.Record

@@ -10,13 +10,54 @@ import (
 	"time"
 
 	"github.com/gatepbx/gatepbx/firmware/history"
+	"github.com/gatepbx/gatepbx/media/relay"
 	"github.com/gatepbx/gatepbx/sip/sdp"
 	"github.com/gatepbx/gatepbx/sip/ua"
 )
 
-// Originator makes outgoing SIP legs; package ua's Server satisfies it.
+// Leg is what the core needs of any party of a call, whatever its kind.
+// Events use the SIP layer's vocabulary (ringing, answered, failed,
+// hangup, cancelled, DTMF); other leg kinds speak it too.
+type Leg interface {
+	Events() <-chan ua.Event
+	Endpoint() *relay.Endpoint
+	Hangup()
+	Done() <-chan struct{}
+}
+
+// CallerLeg is a leg that called the appliance.
+type CallerLeg interface {
+	Leg
+	Caller() ua.Party
+	Dialed() string
+	Offered() []sdp.Format
+	Ringing() error
+	Answer(formats []sdp.Format) error
+	Reject(code int, reason string)
+}
+
+// CalleeLeg is a leg the appliance originated.
+type CalleeLeg interface {
+	Leg
+	Formats() []sdp.Format
+}
+
+// Originator makes outgoing legs to an extension.
 type Originator interface {
-	Originate(ctx context.Context, number string, from ua.Party, formats []sdp.Format) (*ua.OutboundLeg, error)
+	Originate(ctx context.Context, number string, from ua.Party, formats []sdp.Format) (CalleeLeg, error)
+}
+
+// SIPOriginator adapts the SIP user agent to Originator.
+func SIPOriginator(s *ua.Server) Originator { return sipOriginator{s} }
+
+type sipOriginator struct{ s *ua.Server }
+
+func (o sipOriginator) Originate(ctx context.Context, number string, from ua.Party, formats []sdp.Format) (CalleeLeg, error) {
+	leg, err := o.s.Originate(ctx, number, from, formats)
+	if err != nil {
+		return nil, err
+	}
+	return leg, nil
 }
 
 // HistoryStore keeps finished calls durably.
@@ -65,7 +106,8 @@ func New(o Options) *Core {
 	return c
 }
 
-// SetOriginator wires the SIP side (it needs the core as its handler first).
+// SetOriginator wires the leg maker (the SIP side needs the core as its
+// handler first, so this comes after New).
 func (c *Core) SetOriginator(o Originator) { c.sip.Store(o) }
 
 // SetDirectory swaps the extension table (config reload).
@@ -81,8 +123,12 @@ func (c *Core) ActiveCalls() int {
 	return len(c.calls)
 }
 
-// IncomingCall implements ua.CallHandler: it starts the call's goroutine.
-func (c *Core) IncomingCall(leg *ua.InboundLeg) {
+// IncomingCall implements ua.CallHandler.
+func (c *Core) IncomingCall(leg *ua.InboundLeg) { c.Incoming(leg) }
+
+// Incoming starts a call for a leg that called the appliance: the call's
+// own goroutine routes, rings and connects it.
+func (c *Core) Incoming(leg CallerLeg) {
 	if c.closing.Load() {
 		leg.Reject(503, "Service Unavailable")
 		return

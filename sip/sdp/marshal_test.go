@@ -208,3 +208,15 @@ func TestCloneIsDeep(t *testing.T) {
 		t.Errorf("Clone shares memory with the original")
 	}
 }
+
+func TestFormatString(t *testing.T) {
+	for f, want := range map[Format]string{
+		PCMU:           "0 PCMU/8000",
+		TelephoneEvent: "101 telephone-event/8000",
+		{PT: 111, Name: "opus", Rate: 48000, Channels: 2}: "111 opus/48000/2",
+	} {
+		if got := f.String(); got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+}

@@ -247,6 +247,7 @@ func TestParseErrors(t *testing.T) {
 		{"o= inside media", audio + "o=- 1 1 IN IP4 1.2.3.4\n", "sdp: line 7: o= line inside a media section"},
 		{"c= fields", "v=0\nc=IN IP4\n", "sdp: line 2: c= line has 2 fields, want 3 (IN IP4 <address>)"},
 		{"c= bad address", "v=0\nc=IN IP4 999.1.1.1\n", `sdp: line 2: invalid address "999.1.1.1" in c= line`},
+		{"long token is clipped", "v=0\nc=IN IP4 " + strings.Repeat("9", 50) + "\n", `sdp: line 2: invalid address "` + strings.Repeat("9", 40) + `..." in c= line`},
 		{"c= host name", "v=0\nc=IN IP4 pbx.example.com\n", `sdp: line 2: invalid address "pbx.example.com" in c= line`},
 		{"c= zone", "v=0\nc=IN IP6 fe80::1%eth0\n", `sdp: line 2: invalid address "fe80::1%eth0" in c= line`},
 		{"c= IP4 with IPv6", "v=0\nc=IN IP4 2001:db8::1\n", `sdp: line 2: c= line says IP4 but "2001:db8::1" is not an IPv4 address`},
