@@ -189,14 +189,16 @@ func (l *legBase) answerReInvite(req *sip.Request, tx sip.ServerTransaction, con
 	l.srv.send(tx, res)
 }
 
+// mirror is the answer's direction for an offer's direction; sendrecv
+// stays implicit.
 func mirror(d sdp.Direction) sdp.Direction {
 	switch d {
-	case "sendonly":
-		return "recvonly"
-	case "recvonly":
-		return "sendonly"
-	case "inactive":
-		return "inactive"
+	case sdp.SendOnly:
+		return sdp.RecvOnly
+	case sdp.RecvOnly:
+		return sdp.SendOnly
+	case sdp.Inactive:
+		return sdp.Inactive
 	}
 	return ""
 }
