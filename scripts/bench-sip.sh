@@ -43,7 +43,6 @@ sip:
   udp_port: $SIP_PORT
   tcp_port: 0
   tls_port: 0
-  auth_failure_limit: 0
 rtp:
   port_min: 20000
   port_max: 39998

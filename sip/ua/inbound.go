@@ -159,7 +159,6 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, 400, "Bad Request")
 		return
 	}
-	s.legs.Add(1)
 	l := &InboundLeg{legBase: newLegBase(s, ep), d: d, dua: dua, offer: offer, offered: offered, dialed: req.Recipient.User}
 	l.caller = Party{Number: user, DisplayName: s.dir().DisplayName(user)}
 	if err := l.applyRemote(offer); err != nil {

@@ -68,6 +68,8 @@ type legBase struct {
 	events chan Event
 	done   chan struct{} // closed when the leg is finished
 	once   sync.Once
+	// onFinish runs once when the leg ends (e.g. release a context).
+	onFinish func()
 
 	mu        sync.Mutex
 	origin    sdp.Origin
@@ -118,7 +120,9 @@ func (l *legBase) finish() {
 			l.srv.removeDialog(id)
 		}
 		l.ep.Close()
-		l.srv.legs.Done()
+		if l.onFinish != nil {
+			l.onFinish()
+		}
 	})
 }
 

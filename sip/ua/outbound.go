@@ -52,7 +52,6 @@ func (s *Server) Originate(ctx context.Context, number string, from Party, forma
 	if err != nil {
 		return nil, fmt.Errorf("ua: rtp port: %w", err)
 	}
-	s.legs.Add(1)
 	l := &OutboundLeg{legBase: newLegBase(s, ep), dua: dua, callee: number}
 	l.formats = formats
 	host := s.opts.Advertise.String()
@@ -69,6 +68,7 @@ func (s *Server) Originate(ctx context.Context, number string, from Party, forma
 
 	lctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
+	l.onFinish = cancel
 	bd, err := dua.WriteInvite(lctx, req)
 	if err != nil {
 		cancel()

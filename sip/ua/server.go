@@ -88,7 +88,6 @@ type Server struct {
 
 	mu      sync.Mutex
 	dialogs map[string]dialogLeg // sipgo dialog ID → leg
-	legs    sync.WaitGroup
 
 	closing atomic.Bool
 	ctx     context.Context
@@ -263,7 +262,7 @@ func (s *Server) Registrar() *registrar.Registrar { return s.reg }
 // StopAccepting makes new INVITEs get 503 (shutdown in progress).
 func (s *Server) StopAccepting() { s.closing.Store(true) }
 
-// Close stops the transports and waits for leg goroutines to finish.
+// Close stops the transports.
 func (s *Server) Close() error {
 	s.closing.Store(true)
 	if s.cancel != nil {
