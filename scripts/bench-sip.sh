@@ -76,12 +76,17 @@ run_sipp() { # name, rate, count, scenario, service, user, pass, [extra]
 	start=$(date +%s.%N)
 	( cd "$WORK" && timeout $((BENCH_SECONDS * 3 + 30)) sipp -sf "$scn" -s "$svc" -i 127.0.0.1 -p "$port" \
 		-r "$rate" -m "$count" -l $((rate * 4)) -buff_size 4194304 -nostdin -timeout $((BENCH_SECONDS * 3))s \
-		-au "$user" -ap "$pass" -trace_stat -stf "$WORK/$name.csv" -fd 1 -max_retrans 3 \
+		-au "$user" -ap "$pass" -trace_stat -stf "$WORK/$name.csv" -fd 1 -max_retrans 3 -trace_err -error_file "$WORK/$name.err" \
 		"$@" "127.0.0.1:$SIP_PORT" >"$WORK/$name.out" 2>&1 ) && rc=0 || rc=$?
 	end=$(date +%s.%N)
 	read -r ok failed < <(stat_line "$WORK/$name.csv")
-	awk -v n="$name" -v ok="$ok" -v f="$failed" -v s="$start" -v e="$end" -v rc="$rc" -v r="$rate" \
-		'BEGIN {printf "%-9s target %d/s: %d ok, %d failed in %.1f s = %.0f/s (sipp exit %d)\n", n, r, ok, f, e-s, ok/(e-s), rc}'
+	if [ "${failed:-0}" != 0 ] && [ -s "$WORK/$name.err" ]; then
+		echo "--- $name: why calls failed (SIPp error log, first lines):"
+		grep -E "Aborting|unexpected|timeout" "$WORK/$name.err" | sed 's/^.*: //' | cut -c1-160 | sort | uniq -c | sort -rn | head -5
+	fi
+	# The last calls finish HOLD seconds after the last one starts.
+	awk -v n="$name" -v ok="$ok" -v f="$failed" -v s="$start" -v e="$end" -v rc="$rc" -v r="$rate" -v h="${HOLD:-0}" \
+		'BEGIN {d=e-s-h; printf "%-9s target %d/s: %d ok, %d failed; started over %.1f s = %.0f/s sustained (sipp exit %d)\n", n, r, ok, f, d, ok/d, rc}'
 }
 
 render "$SCN_TEST/register.xml" >"$WORK/register.xml"
@@ -96,7 +101,7 @@ UPID=$(pgrep -f "sipp -sf $SCN/uas_load.xml -i 127.0.0.1 -p $UAS_PORT" | head -1
 render "$SCN_TEST/register_contact.xml" "$UAS_PORT" >"$WORK/register_contact.xml"
 run_sipp reg-102 1 1 "$WORK/register_contact.xml" 102 102 "$PW102" >/dev/null
 render "$SCN/uac_load.xml" >"$WORK/uac.xml"
-run_sipp calls "$CALL_RATE" $((CALL_RATE * BENCH_SECONDS)) "$WORK/uac.xml" 102 101 "$PW101"
+HOLD=$(awk -v m="$HOLD_MS" 'BEGIN {print m/1000}') run_sipp calls "$CALL_RATE" $((CALL_RATE * BENCH_SECONDS)) "$WORK/uac.xml" 102 101 "$PW101"
 echo "RSS after call load: $(rss "$GPID" VmRSS), peak $(rss "$GPID" VmHWM)"
 kill -TERM "$GPID"; wait "$GPID" 2>/dev/null || true
 grep -ci 'level=error' "$WORK/gatepbx.log" | sed 's/^/appliance error log lines: /'

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,7 @@ type Server struct {
 	secret        []byte
 	now           func() time.Time
 	counts        *nonceCounts
+	nonceSeq      atomic.Uint64 // makes every nonce unique
 }
 
 // Result is the outcome of Verify.

@@ -243,7 +243,7 @@ func TestVerifyConcurrentClients(t *testing.T) {
 func TestChallenges(t *testing.T) {
 	clock := newFakeClock()
 	s := newTestServer(t, clock)
-	shape := regexp.MustCompile(`^Digest realm="gatepbx", nonce="[A-Za-z0-9_-]{32}", algorithm=(MD5|SHA-256), qop="auth"(, stale=true)?$`)
+	shape := regexp.MustCompile(`^Digest realm="gatepbx", nonce="[A-Za-z0-9_-]{43}", algorithm=(MD5|SHA-256), qop="auth"(, stale=true)?$`)
 	for _, stale := range []bool{false, true} {
 		got := s.Challenges(phoneAddr, stale)
 		if len(got) != 2 {
@@ -330,5 +330,25 @@ func TestResultString(t *testing.T) {
 	var zero Result
 	if zero != Invalid {
 		t.Errorf("zero Result is %v, want Invalid", zero)
+	}
+}
+
+// Two challenges issued at the same instant to the same client must carry
+// different nonces, or the nonce-count replay check would refuse the
+// second phone's first answer.
+func TestNoncesUniqueAtSameInstant(t *testing.T) {
+	at := time.Unix(1_800_000_000, 0)
+	s, err := NewServer(Options{Realm: "gatepbx", Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := netip.MustParseAddr("127.0.0.1")
+	seen := map[string]bool{}
+	for range 100 {
+		c := s.Challenges(client, false)[0]
+		if seen[c] {
+			t.Fatalf("nonce repeated: %s", c)
+		}
+		seen[c] = true
 	}
 }
