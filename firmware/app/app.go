@@ -381,6 +381,18 @@ func (a *App) SIPUDPAddr() netip.AddrPort {
 	return a.sipAddrs.UDP.LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
+// SIPTCPAddr is the SIP TCP listener's address (zero when TCP is off).
+func (a *App) SIPTCPAddr() netip.AddrPort {
+	if a.sipAddrs.TCP == nil {
+		return netip.AddrPort{}
+	}
+	ap, err := netip.ParseAddrPort(a.sipAddrs.TCP.Addr().String())
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
 // APIAddr is the HTTP listener's address.
 func (a *App) APIAddr() string { return a.httpLn.Addr().String() }
 

@@ -180,13 +180,18 @@ func (l *legBase) answerReInvite(req *sip.Request, tx sip.ServerTransaction, con
 			l.srv.respond(req, tx, 400, "Bad SDP")
 			return
 		}
+		m, _ := sess.Audio()
+		if m == nil || !hasAudioCodec(sdp.Intersect(m.Formats, l.Formats())) {
+			// The leg's media is relayed as negotiated; a re-offer without
+			// that codec cannot be honoured without transcoding.
+			l.srv.respond(req, tx, 488, "Not Acceptable Here")
+			return
+		}
 		if err := l.applyRemote(sess); err != nil {
 			l.srv.respond(req, tx, 488, "Not Acceptable Here")
 			return
 		}
-		if m, _ := sess.Audio(); m != nil {
-			dir = mirror(m.EffectiveDirection(sess))
-		}
+		dir = mirror(m.EffectiveDirection(sess))
 	}
 	res := sip.NewSDPResponseFromRequest(req, l.localSDP(dir, true))
 	res.AppendHeader(sip.HeaderClone(contact))

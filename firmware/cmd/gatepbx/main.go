@@ -32,6 +32,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	shutdownGrace := fs.Duration("shutdown-timeout", 5*time.Second, "how long calls get to end on SIGTERM")
 	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // -h asked for the usage, which was printed
+		}
 		return 2
 	}
 	if *version {
@@ -49,30 +52,47 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	level := new(slog.LevelVar)
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// The level applies from the first line: the flag wins, else the
+	// config's log_level (read again after every reload).
+	setLevel := func(cfgLevel string) {
+		lv := *logLevel
+		if lv == "" {
+			lv = cfgLevel
+		}
+		if err := level.UnmarshalText([]byte(lv)); err != nil {
+			logger.Warn("bad log level, using info", "level", lv)
+			level.Set(slog.LevelInfo)
+		}
+	}
+	if cfg, err := config.Load(*configPath); err == nil {
+		setLevel(cfg.LogLevel)
+	} else {
+		setLevel("info")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+
+	// Catch signals before anything is served: once the API answers, a
+	// supervisor may send SIGHUP or SIGTERM at once, and an uncaught one
+	// would kill the process (losing the reload or the clean shutdown).
+	// Signals that arrive while starting wait in the channel.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 
 	a, err := app.Start(ctx, app.Options{ConfigPath: *configPath, Logger: logger, Out: stdout})
 	if err != nil {
 		fmt.Fprintln(stderr, "gatepbx:", err)
 		return 1
 	}
-	lv := *logLevel
-	if lv == "" {
-		lv = a.Config().LogLevel
-	}
-	if err := level.UnmarshalText([]byte(lv)); err != nil {
-		logger.Warn("bad log level, using info", "level", lv)
-	}
+	setLevel(a.Config().LogLevel)
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
 			if err := a.Reload(); err != nil {
 				logger.Error("config reload", "err", err)
 			}
+			setLevel(a.Config().LogLevel)
 			continue
 		}
 		logger.Info("stopping", "signal", sig.String())
