@@ -36,6 +36,17 @@ func testConfig(dir string) config.Config {
 // startTestApp writes cfg and starts the appliance on OS-assigned loopback ports.
 func startTestApp(t *testing.T, cfg config.Config) *App {
 	t.Helper()
+	tcp, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startTestAppWith(t, cfg, ua.Listeners{TCP: tcp})
+}
+
+// startTestAppWith is startTestApp with extra SIP listeners (TCP, TLS);
+// the UDP listener is always made here.
+func startTestAppWith(t *testing.T, cfg config.Config, lns ua.Listeners) *App {
+	t.Helper()
 	path := filepath.Join(filepath.Dir(cfg.DataDir), "gatepbx.yaml")
 	data, err := config.Marshal(cfg)
 	if err != nil {
@@ -48,10 +59,7 @@ func startTestApp(t *testing.T, cfg config.Config) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tcp, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	lns.UDP = udp
 	apiLn, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +71,7 @@ func startTestApp(t *testing.T, cfg config.Config) *App {
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
 	a, err := Start(context.Background(), Options{
 		ConfigPath: path, Logger: logger,
-		Listeners: &ua.Listeners{UDP: udp, TCP: tcp}, APIListener: apiLn,
+		Listeners: &lns, APIListener: apiLn,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/gatepbx/gatepbx/firmware/config"
 	"github.com/gatepbx/gatepbx/firmware/tlscert"
 	"github.com/gatepbx/gatepbx/sip/ua"
 )
@@ -44,7 +42,7 @@ func TestRegisterOverTLS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := startTLSApp(t, cfg, tlsLn)
+			a := startTestAppWith(t, cfg, ua.Listeners{TLS: tlsLn})
 
 			roots := x509.NewCertPool()
 			roots.AddCert(cert.Leaf)
@@ -118,37 +116,4 @@ func equalFold(a, b string) bool {
 		}
 	}
 	return true
-}
-
-// startTLSApp is startTestApp with a TLS listener as well.
-func startTLSApp(t *testing.T, cfg config.Config, tlsLn net.Listener) *App {
-	t.Helper()
-	path := filepath.Join(filepath.Dir(cfg.DataDir), "gatepbx.yaml")
-	data, err := config.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	udp, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiLn, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := Start(context.Background(), Options{ConfigPath: path, Listeners: &ua.Listeners{UDP: udp, TLS: tlsLn}, APIListener: apiLn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := a.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	return a
 }

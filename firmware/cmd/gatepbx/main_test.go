@@ -471,17 +471,32 @@ func freeSippPort(t *testing.T) int {
 	return 0
 }
 
-// renderScenario writes testdata/sipp/name to a temp file with parts (.part
+// scenarioDirs are searched in order: this package's own scenario parts,
+// then the shared SIPp scenarios of the end-to-end tests.
+var scenarioDirs = []string{filepath.Join("testdata", "sipp"), filepath.Join("..", "..", "app", "testdata", "sipp")}
+
+func readScenario(name string) ([]byte, error) {
+	var err error
+	for _, dir := range scenarioDirs {
+		var b []byte
+		if b, err = os.ReadFile(filepath.Join(dir, name)); err == nil {
+			return b, nil
+		}
+	}
+	return nil, err
+}
+
+// renderScenario writes a scenario to a temp file with parts (.part
 // files, in order) in its <!--HANGUP--> slot and vars replaced.
 func renderScenario(t *testing.T, name string, parts []string, vars map[string]string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "sipp", name))
+	b, err := readScenario(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var slot strings.Builder
 	for _, part := range parts {
-		p, err := os.ReadFile(filepath.Join("testdata", "sipp", part))
+		p, err := readScenario(part)
 		if err != nil {
 			t.Fatal(err)
 		}
