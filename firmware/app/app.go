@@ -185,7 +185,7 @@ func (a *App) start(ctx context.Context) error {
 		Codecs: codecs(cfg), Ports: ports, Directory: dir, Handler: a.core, Now: a.opts.Clock.Now, TLSConfig: tlsConf,
 	})
 	if err != nil {
-		closeListeners(lns)
+		lns.Close()
 		return err
 	}
 	a.core.SetOriginator(pbx.SIPOriginator(a.sip))
@@ -281,7 +281,7 @@ func (a *App) listen(cfg config.Config, advertise netip.Addr) (ua.Listeners, *tl
 	if cfg.SIP.TCPPort > 0 {
 		l, err := net.Listen(tcpNet, net.JoinHostPort(bind, strconv.Itoa(cfg.SIP.TCPPort)))
 		if err != nil {
-			closeListeners(lns)
+			lns.Close()
 			return lns, nil, fmt.Errorf("sip tcp listen: %w", err)
 		}
 		lns.TCP = l
@@ -290,7 +290,7 @@ func (a *App) listen(cfg config.Config, advertise netip.Addr) (ua.Listeners, *tl
 	if cfg.SIP.TLSPort > 0 {
 		cert, made, err := tlscert.Load(cfg.SIP.TLSCertFile, cfg.SIP.TLSKeyFile, filepath.Join(cfg.DataDir, "tls"), []string{advertise.String(), "gatepbx"}, time.Now())
 		if err != nil {
-			closeListeners(lns)
+			lns.Close()
 			return lns, nil, err
 		}
 		if made {
@@ -299,24 +299,12 @@ func (a *App) listen(cfg config.Config, advertise netip.Addr) (ua.Listeners, *tl
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		l, err := net.Listen(tcpNet, net.JoinHostPort(bind, strconv.Itoa(cfg.SIP.TLSPort)))
 		if err != nil {
-			closeListeners(lns)
+			lns.Close()
 			return lns, nil, fmt.Errorf("sip tls listen: %w", err)
 		}
 		lns.TLS = tls.NewListener(l, tlsConf)
 	}
 	return lns, tlsConf, nil
-}
-
-func closeListeners(l ua.Listeners) {
-	if l.UDP != nil {
-		l.UDP.Close()
-	}
-	if l.TCP != nil {
-		l.TCP.Close()
-	}
-	if l.TLS != nil {
-		l.TLS.Close()
-	}
 }
 
 func addrString(c *net.UDPConn) string {

@@ -15,7 +15,6 @@ import (
 type InboundLeg struct {
 	legBase
 	d      *sipgo.DialogServerSession
-	dua    *sipgo.DialogUA
 	caller Party
 	dialed string
 	offer  *sdp.Session
@@ -101,25 +100,6 @@ func (l *InboundLeg) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-func (l *InboundLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	if err := l.d.ReadBye(req, tx); err != nil {
-		l.srv.respond(req, tx, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	l.emit(Event{Kind: EventHangup, Reason: "BYE"})
-	l.finish()
-}
-
-func (l *InboundLeg) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
-	if err := l.d.ReadRequest(req, tx); err != nil {
-		l.srv.respond(req, tx, 500, "Server Internal Error", sip.NewHeader("Retry-After", "1"))
-		return
-	}
-	l.answerReInvite(req, tx, &l.dua.ContactHDR)
-}
-
-func (l *InboundLeg) onInfo(req *sip.Request, tx sip.ServerTransaction) { l.handleInfo(req, tx) }
-
 func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if _, err := sip.DialogIDFromRequestUAS(req); err == nil {
 		if l := s.findDialog(req); l != nil {
@@ -159,7 +139,8 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, 400, "Bad Request")
 		return
 	}
-	l := &InboundLeg{legBase: newLegBase(s, ep), d: d, dua: dua, offer: offer, offered: offered, dialed: req.Recipient.User}
+	l := &InboundLeg{legBase: newLegBase(s, ep, dua), d: d, offer: offer, offered: offered, dialed: req.Recipient.User}
+	l.dlg = d
 	l.caller = Party{Number: user, DisplayName: s.dir().DisplayName(user)}
 	if err := l.applyRemote(offer); err != nil {
 		l.Reject(488, "Not Acceptable Here")

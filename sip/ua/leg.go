@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/gatepbx/gatepbx/media/relay"
@@ -60,10 +61,19 @@ type Party struct {
 	DisplayName string
 }
 
-// legBase is what inbound and outbound legs share: media, events, SDP state.
+// sipDialog is what legBase needs of sipgo's server and client dialogs.
+type sipDialog interface {
+	ReadBye(req *sip.Request, tx sip.ServerTransaction) error
+	ReadRequest(req *sip.Request, tx sip.ServerTransaction) error
+}
+
+// legBase is what inbound and outbound legs share: media, events, SDP
+// state, and the in-dialog requests both sides answer the same way.
 type legBase struct {
 	srv    *Server
-	id     string // our own leg id, for logs
+	dua    *sipgo.DialogUA
+	dlg    sipDialog // set once the sipgo dialog exists
+	id     string    // our own leg id, for logs
 	ep     *relay.Endpoint
 	events chan Event
 	done   chan struct{} // closed when the leg is finished
@@ -79,9 +89,9 @@ type legBase struct {
 	finalized atomic.Bool
 }
 
-func newLegBase(s *Server, ep *relay.Endpoint) legBase {
+func newLegBase(s *Server, ep *relay.Endpoint, dua *sipgo.DialogUA) legBase {
 	return legBase{
-		srv: s, ep: ep, id: sip.GenerateTagN(8),
+		srv: s, ep: ep, dua: dua, id: sip.GenerateTagN(8),
 		events: make(chan Event, 32),
 		done:   make(chan struct{}),
 		origin: sdp.Origin{Username: "gatepbx", SessionID: uint64(ep.LocalPort())<<20 | uint64(s.opts.Now().Unix()&0xfffff), SessionVersion: 1, Addr: s.opts.Advertise},
@@ -169,9 +179,26 @@ func (l *legBase) applyRemote(sess *sdp.Session) error {
 	return nil
 }
 
+func (l *legBase) onBye(req *sip.Request, tx sip.ServerTransaction) {
+	if err := l.dlg.ReadBye(req, tx); err != nil {
+		l.srv.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	l.emit(Event{Kind: EventHangup, Reason: "BYE"})
+	l.finish()
+}
+
+func (l *legBase) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if err := l.dlg.ReadRequest(req, tx); err != nil {
+		l.srv.respond(req, tx, 500, "Server Internal Error", sip.NewHeader("Retry-After", "1"))
+		return
+	}
+	l.answerReInvite(req, tx)
+}
+
 // answerReInvite answers an in-dialog INVITE: accept the far end's new
 // media address and direction, keep our port and codec.
-func (l *legBase) answerReInvite(req *sip.Request, tx sip.ServerTransaction, contact *sip.ContactHeader) {
+func (l *legBase) answerReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	body := req.Body()
 	dir := sdp.Direction("")
 	if len(body) > 0 {
@@ -194,7 +221,7 @@ func (l *legBase) answerReInvite(req *sip.Request, tx sip.ServerTransaction, con
 		dir = mirror(m.EffectiveDirection(sess))
 	}
 	res := sip.NewSDPResponseFromRequest(req, l.localSDP(dir, true))
-	res.AppendHeader(sip.HeaderClone(contact))
+	res.AppendHeader(sip.HeaderClone(&l.dua.ContactHDR))
 	l.srv.send(tx, res)
 }
 
@@ -240,7 +267,7 @@ func infoDigit(req *sip.Request) (byte, bool) {
 	return strings.ToUpper(sig)[0], true
 }
 
-func (l *legBase) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
+func (l *legBase) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 	if d, ok := infoDigit(req); ok {
 		l.srv.respond(req, tx, 200, "OK")
 		l.emit(Event{Kind: EventDTMF, Digit: d})

@@ -20,7 +20,6 @@ var ErrNotRegistered = errors.New("ua: extension not registered")
 type OutboundLeg struct {
 	legBase
 	b      *sipgo.DialogClientSession
-	dua    *sipgo.DialogUA
 	cancel context.CancelFunc
 	callee string
 }
@@ -52,7 +51,7 @@ func (s *Server) Originate(ctx context.Context, number string, from Party, forma
 	if err != nil {
 		return nil, fmt.Errorf("ua: rtp port: %w", err)
 	}
-	l := &OutboundLeg{legBase: newLegBase(s, ep), dua: dua, callee: number}
+	l := &OutboundLeg{legBase: newLegBase(s, ep, dua), callee: number}
 	l.formats = formats
 	host := s.opts.Advertise.String()
 	req := sip.NewRequest(sip.INVITE, target)
@@ -76,6 +75,7 @@ func (s *Server) Originate(ctx context.Context, number string, from Party, forma
 		return nil, fmt.Errorf("ua: invite %s: %w", number, err)
 	}
 	l.b = bd
+	l.dlg = bd
 	ep.Start()
 	go l.wait(lctx)
 	return l, nil
@@ -152,25 +152,6 @@ func (l *OutboundLeg) bye() {
 }
 
 func (l *OutboundLeg) onAck(*sip.Request, sip.ServerTransaction) {}
-
-func (l *OutboundLeg) onBye(req *sip.Request, tx sip.ServerTransaction) {
-	if err := l.b.ReadBye(req, tx); err != nil {
-		l.srv.respond(req, tx, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	l.emit(Event{Kind: EventHangup, Reason: "BYE"})
-	l.finish()
-}
-
-func (l *OutboundLeg) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
-	if err := l.b.ReadRequest(req, tx); err != nil {
-		l.srv.respond(req, tx, 500, "Server Internal Error", sip.NewHeader("Retry-After", "1"))
-		return
-	}
-	l.answerReInvite(req, tx, &l.dua.ContactHDR)
-}
-
-func (l *OutboundLeg) onInfo(req *sip.Request, tx sip.ServerTransaction) { l.handleInfo(req, tx) }
 
 // destination picks where to send a request for a binding. Over TCP and
 // TLS it is always the connection the phone registered on. Over UDP the

@@ -51,6 +51,19 @@ type Listeners struct {
 	TLS net.Listener // already wrapped with tls.NewListener
 }
 
+// Close closes every listener that is set.
+func (l Listeners) Close() {
+	if l.UDP != nil {
+		l.UDP.Close()
+	}
+	if l.TCP != nil {
+		l.TCP.Close()
+	}
+	if l.TLS != nil {
+		l.TLS.Close()
+	}
+}
+
 // Options configure a user agent.
 type Options struct {
 	Logger      *slog.Logger
@@ -268,16 +281,7 @@ func (s *Server) Close() error {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	l := s.opts.Listeners
-	if l.UDP != nil {
-		l.UDP.Close()
-	}
-	if l.TCP != nil {
-		l.TCP.Close()
-	}
-	if l.TLS != nil {
-		l.TLS.Close()
-	}
+	s.opts.Listeners.Close()
 	err := s.ua.Close()
 	s.serveWG.Wait()
 	return err
@@ -342,21 +346,21 @@ func (s *Server) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
-	l := s.findDialog(req)
-	if l == nil {
-		s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	l.onBye(req, tx)
+	s.inDialog(req, tx, dialogLeg.onBye)
 }
 
 func (s *Server) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
+	s.inDialog(req, tx, dialogLeg.onInfo)
+}
+
+// inDialog hands an in-dialog request to its leg, or answers 481.
+func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction, handle func(dialogLeg, *sip.Request, sip.ServerTransaction)) {
 	l := s.findDialog(req)
 	if l == nil {
 		s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	l.onInfo(req, tx)
+	handle(l, req, tx)
 }
 
 // sourceAddr returns the packet source of a request.
