@@ -104,4 +104,4 @@ render "$SCN/uac_load.xml" >"$WORK/uac.xml"
 HOLD=$(awk -v m="$HOLD_MS" 'BEGIN {print m/1000}') run_sipp calls "$CALL_RATE" $((CALL_RATE * BENCH_SECONDS)) "$WORK/uac.xml" 102 101 "$PW101"
 echo "RSS after call load: $(rss "$GPID" VmRSS), peak $(rss "$GPID" VmHWM)"
 kill -TERM "$GPID"; wait "$GPID" 2>/dev/null || true
-grep -ci 'level=error' "$WORK/gatepbx.log" | sed 's/^/appliance error log lines: /'
+echo "appliance error log lines: $(grep -ci "level=error" "$WORK/gatepbx.log" || true)"
