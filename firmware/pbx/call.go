@@ -112,6 +112,12 @@ func (c *Call) connect() (state, cause string) {
 			case ua.EventRinging:
 				c.state = StateRinging
 				c.a.Ringing()
+			case ua.EventEarlyMedia:
+				// The callee plays ringback or an announcement: the caller
+				// hears it through the relay before the answer.
+				if err := c.a.Progress(b.Formats()); err == nil {
+					relay.Bridge(c.a.Endpoint(), b.Endpoint())
+				}
 			case ua.EventAnswered:
 				if err := c.a.Answer(b.Formats()); err != nil {
 					b.Hangup()

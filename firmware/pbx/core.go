@@ -32,6 +32,7 @@ type CallerLeg interface {
 	Dialed() string
 	Offered() []sdp.Format
 	Ringing() error
+	Progress(formats []sdp.Format) error
 	Answer(formats []sdp.Format) error
 	Reject(code int, reason string)
 }

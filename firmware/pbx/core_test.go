@@ -106,6 +106,7 @@ type fakeCaller struct {
 	mu       sync.Mutex
 	rejected int
 	answered []sdp.Format
+	progress []sdp.Format
 	ringing  int
 }
 
@@ -116,6 +117,12 @@ func (c *fakeCaller) Ringing() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ringing++
+	return nil
+}
+func (c *fakeCaller) Progress(f []sdp.Format) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.progress = f
 	return nil
 }
 func (c *fakeCaller) Answer(f []sdp.Format) error {
@@ -259,6 +266,20 @@ func TestCallOutcomes(t *testing.T) {
 			r.callee.events <- ua.Event{Kind: ua.EventFailed, Code: 487, Reason: "Request Terminated"}
 		}},
 		{name: "caller hangs up", dialed: "102", wantState: "CallerHangUp", wantAnswered: true, wantBHangup: true, script: func(t *testing.T, r *rig) {
+			r.answer(t)
+			r.caller.events <- ua.Event{Kind: ua.EventHangup}
+		}},
+		{name: "early media then answer", dialed: "102", wantState: "CallerHangUp", wantAnswered: true, wantBHangup: true, script: func(t *testing.T, r *rig) {
+			r.callee.events <- ua.Event{Kind: ua.EventRinging, Code: 183}
+			r.callee.events <- ua.Event{Kind: ua.EventEarlyMedia, Code: 183}
+			waitUntil(t, "183 to caller", func() bool {
+				r.caller.mu.Lock()
+				defer r.caller.mu.Unlock()
+				return r.caller.progress != nil
+			})
+			if peer := r.caller.Endpoint().Peer(); peer != r.callee.Endpoint() {
+				t.Fatal("early media not bridged before answer")
+			}
 			r.answer(t)
 			r.caller.events <- ua.Event{Kind: ua.EventHangup}
 		}},

@@ -40,25 +40,48 @@ func (l *InboundLeg) Ringing() error {
 	return l.d.Respond(180, "Ringing", nil)
 }
 
-// Answer sends 200 OK with our SDP using formats (the callee's choice, a
-// subset of Offered) and waits for the ACK.
-func (l *InboundLeg) Answer(formats []sdp.Format) error {
-	if !l.finalized.CompareAndSwap(false, true) {
-		return errors.New("ua: inbound leg already finalized")
-	}
+// answerSDP is our answer to the caller's offer with formats; the same
+// session (origin version) serves a 183 and the later 200.
+func (l *InboundLeg) answerSDP(formats []sdp.Format) ([]byte, error) {
 	ans, err := sdp.Answer(l.offer, l.origin, l.srv.opts.Advertise, l.ep.LocalPort(), formats)
 	if err != nil {
-		l.d.Respond(488, "Not Acceptable Here", nil)
-		l.finish()
-		return fmt.Errorf("ua: answer: %w", err)
+		return nil, err
 	}
 	if m, _ := ans.Audio(); m != nil {
 		l.mu.Lock()
 		l.formats = m.Formats
 		l.mu.Unlock()
 	}
+	return ans.Marshal(), nil
+}
+
+// Progress sends 183 Session Progress with our SDP (formats as in Answer)
+// so the caller hears the callee's early media through the appliance.
+func (l *InboundLeg) Progress(formats []sdp.Format) error {
+	if l.finalized.Load() {
+		return nil
+	}
+	body, err := l.answerSDP(formats)
+	if err != nil {
+		return fmt.Errorf("ua: early media: %w", err)
+	}
+	return l.d.Respond(183, "Session Progress", body, sip.NewHeader("Content-Type", "application/sdp"))
+}
+
+// Answer sends 200 OK with our SDP using formats (the callee's choice, a
+// subset of Offered) and waits for the ACK.
+func (l *InboundLeg) Answer(formats []sdp.Format) error {
+	if !l.finalized.CompareAndSwap(false, true) {
+		return errors.New("ua: inbound leg already finalized")
+	}
+	body, err := l.answerSDP(formats)
+	if err != nil {
+		l.d.Respond(488, "Not Acceptable Here", nil)
+		l.finish()
+		return fmt.Errorf("ua: answer: %w", err)
+	}
 	l.answered.Store(true)
-	if err := l.d.RespondSDP(ans.Marshal()); err != nil {
+	if err := l.d.RespondSDP(body); err != nil {
 		l.finish()
 		return fmt.Errorf("ua: 200 OK not acknowledged: %w", err)
 	}

@@ -21,12 +21,13 @@ type EventKind int
 
 // Leg events, delivered in order on Events().
 const (
-	EventRinging   EventKind = iota + 1 // the far phone rings (180/183)
-	EventAnswered                       // 2xx received and ACKed (outbound legs)
-	EventFailed                         // final non-2xx or transport failure (outbound legs)
-	EventHangup                         // the far end sent BYE
-	EventCancelled                      // the caller sent CANCEL before answer (inbound legs)
-	EventDTMF                           // a digit arrived by SIP INFO
+	EventRinging    EventKind = iota + 1 // the far phone rings (180/183)
+	EventAnswered                        // 2xx received and ACKed (outbound legs)
+	EventFailed                          // final non-2xx or transport failure (outbound legs)
+	EventHangup                          // the far end sent BYE
+	EventCancelled                       // the caller sent CANCEL before answer (inbound legs)
+	EventDTMF                            // a digit arrived by SIP INFO
+	EventEarlyMedia                      // 183 with SDP: the callee's media flows before answer (outbound legs)
 )
 
 func (k EventKind) String() string {
@@ -43,6 +44,8 @@ func (k EventKind) String() string {
 		return "cancelled"
 	case EventDTMF:
 		return "dtmf"
+	case EventEarlyMedia:
+		return "early-media"
 	}
 	return fmt.Sprintf("event(%d)", int(k))
 }

@@ -83,11 +83,18 @@ func (s *Server) Originate(ctx context.Context, number string, from Party, forma
 
 // wait follows the INVITE transaction to its end.
 func (l *OutboundLeg) wait(ctx context.Context) {
-	rang := false
+	rang, early := false, false
 	err := l.b.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
-		if (r.StatusCode == 180 || r.StatusCode == 183) && !rang {
+		if r.StatusCode != 180 && r.StatusCode != 183 {
+			return nil
+		}
+		if !rang {
 			rang = true
 			l.emit(Event{Kind: EventRinging, Code: r.StatusCode})
+		}
+		if !early && len(r.Body()) > 0 && l.acceptEarlyMedia(r.Body()) {
+			early = true
+			l.emit(Event{Kind: EventEarlyMedia, Code: r.StatusCode})
 		}
 		return nil
 	}})
@@ -126,6 +133,27 @@ func (l *OutboundLeg) wait(ctx context.Context) {
 	}
 	l.answered.Store(true)
 	l.emit(Event{Kind: EventAnswered})
+}
+
+// acceptEarlyMedia takes the SDP of a provisional response: the callee's
+// media address and codec, so its ringback or announcement can be relayed
+// before the call is answered.
+func (l *OutboundLeg) acceptEarlyMedia(body []byte) bool {
+	ans, err := sdp.Parse(body)
+	if err != nil {
+		return false
+	}
+	m, _ := ans.Audio()
+	if m == nil || l.applyRemote(ans) != nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f := sdp.Intersect(m.Formats, l.formats); hasAudioCodec(f) {
+		l.formats = f
+		return true
+	}
+	return false
 }
 
 // Hangup ends the leg: CANCEL before answer, BYE after.
