@@ -7,9 +7,10 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/gatepbx/gatepbx/firmware/app.Version=$(VERSION)
 GOFLAGS_B := -trimpath -ldflags '$(LDFLAGS)'
 CONFIG    ?= data/gatepbx.yaml
-# Debian packages the tests drive: SIPp (sip-tester) is the SIP peer.
-TEST_DEBS := sip-tester
-TEST_BINS := sipp
+# Debian packages the tests drive: SIPp (sip-tester) is the SIP peer,
+# espeak-ng the text-to-speech engine, sox an independent audio checker.
+TEST_DEBS := sip-tester espeak-ng sox
+TEST_BINS := sipp espeak-ng sox
 
 .PHONY: all run build test test-deps unit cross firmware bench bench-relay bench-sip clean vet fuzz
 
