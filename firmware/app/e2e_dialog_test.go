@@ -5,51 +5,45 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gatepbx/gatepbx/sip/sipptest"
 )
 
 // End-to-end tests of the SIP dialog and registrar details: OPTIONS,
 // un-registration, registration limits, failed-auth blocking, re-INVITE,
 // INFO, stray requests, refused offers, TCP and the media timeout.
 
-// runSipp starts SIPp and fails the test unless every call succeeded.
-func runSipp(t *testing.T, a sippArgs) {
-	t.Helper()
-	if err := startSipp(t, a).wait(t); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // silentCallee is callee without -rtp_echo: a phone that sends no RTP.
-func silentCallee(t *testing.T, a *App, scen, part string) *sippRun {
+func silentCallee(t *testing.T, a *App, scen, part string) *sipptest.Peer {
 	t.Helper()
-	r := startSipp(t, sippArgs{scenario: scenario(t, scen, map[string]string{"{{USER}}": "102"}, part),
-		service: "102", user: "102", password: testPasswords["102"], target: a.SIPUDPAddr()})
-	runSipp(t, sippArgs{scenario: scenario(t, "register_contact.xml", map[string]string{"{{CONTACTPORT}}": strconv.Itoa(r.port)}, ""),
-		service: "102", user: "102", password: testPasswords["102"], target: a.SIPUDPAddr()})
+	r := sipptest.Start(t, sipptest.Config{Scenario: scenario(t, scen, map[string]string{"USER": "102"}, part),
+		Service: "102", User: "102", Password: testPasswords["102"], Target: a.SIPUDPAddr()})
+	sipptest.Run(t, sipptest.Config{Scenario: scenario(t, "register_contact.xml", map[string]string{"CONTACTPORT": strconv.Itoa(r.Port())}, ""),
+		Service: "102", User: "102", Password: testPasswords["102"], Target: a.SIPUDPAddr()})
 	waitFor(t, "102 registered", func() bool { return len(a.sip.Registrar().Lookup("102")) > 0 })
 	return r
 }
 
 // waitBoth waits for the caller and the callee SIPp.
-func waitBoth(t *testing.T, caller, callee *sippRun) {
+func waitBoth(t *testing.T, caller, callee *sipptest.Peer) {
 	t.Helper()
-	if err := caller.wait(t); err != nil {
+	if err := caller.Wait(); err != nil {
 		t.Fatalf("caller: %v", err)
 	}
-	if err := callee.wait(t); err != nil {
+	if err := callee.Wait(); err != nil {
 		t.Fatalf("callee: %v", err)
 	}
 }
 
 func TestOptions(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := startTestApp(t, testConfig(t.TempDir()))
-	runSipp(t, sippArgs{scenario: scenario(t, "options.xml", map[string]string{}, ""), service: "101", user: "101", password: testPasswords["101"], target: a.SIPUDPAddr()})
+	sipptest.Run(t, sipptest.Config{Scenario: scenario(t, "options.xml", nil, ""), Service: "101", User: "101", Password: testPasswords["101"], Target: a.SIPUDPAddr()})
 }
 
 func TestRegisterBindings(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := startTestApp(t, testConfig(t.TempDir()))
 	const contactA, contactB = "<sip:101@127.0.0.1:5071>", "<sip:101@127.0.0.1:5073>"
@@ -66,8 +60,8 @@ func TestRegisterBindings(t *testing.T) {
 		{"wildcard removes all", "*", "0", 0},
 	}
 	for _, st := range steps {
-		vars := map[string]string{"{{CONTACT}}": st.contact, "{{EXPIRES}}": st.expires}
-		runSipp(t, sippArgs{scenario: scenario(t, "register_expires.xml", vars, ""), service: "101", user: "101", password: testPasswords["101"], target: a.SIPUDPAddr()})
+		vars := map[string]string{"CONTACT": st.contact, "EXPIRES": st.expires}
+		sipptest.Run(t, sipptest.Config{Scenario: scenario(t, "register_expires.xml", vars, ""), Service: "101", User: "101", Password: testPasswords["101"], Target: a.SIPUDPAddr()})
 		if got := len(a.sip.Registrar().Lookup("101")); got != st.wantBindings {
 			t.Fatalf("%s: 101 has %d bindings, want %d: %+v", st.name, got, st.wantBindings, a.sip.Registrar().Lookup("101"))
 		}
@@ -75,34 +69,34 @@ func TestRegisterBindings(t *testing.T) {
 }
 
 func TestRegisterIntervalTooBrief(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	cfg := testConfig(t.TempDir())
 	a := startTestApp(t, cfg)
-	vars := map[string]string{"{{EXPIRES}}": "10", "{{MIN}}": strconv.Itoa(cfg.SIP.RegisterMinExpires)}
-	runSipp(t, sippArgs{scenario: scenario(t, "register_too_brief.xml", vars, ""), service: "101", user: "101", password: testPasswords["101"], target: a.SIPUDPAddr()})
+	vars := map[string]string{"EXPIRES": "10", "MIN": strconv.Itoa(cfg.SIP.RegisterMinExpires)}
+	sipptest.Run(t, sipptest.Config{Scenario: scenario(t, "register_too_brief.xml", vars, ""), Service: "101", User: "101", Password: testPasswords["101"], Target: a.SIPUDPAddr()})
 	if b := a.sip.Registrar().Lookup("101"); len(b) != 0 {
 		t.Fatalf("too brief a registration was kept: %+v", b)
 	}
 }
 
 func TestRegisterFailedAuthBlocksSource(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	cfg := testConfig(t.TempDir())
 	cfg.SIP.AuthFailureLimit = 3
 	a := startTestApp(t, cfg)
 	target := a.SIPUDPAddr()
 	// limit wrong-password registrations, each challenged then refused.
-	runSipp(t, sippArgs{scenario: scenario(t, "register_rejected.xml", map[string]string{}, ""), service: "102", user: "102", password: "not-the-password", target: target,
-		extra: []string{"-m", strconv.Itoa(cfg.SIP.AuthFailureLimit), "-r", "20"}})
+	sipptest.Run(t, sipptest.Config{Scenario: scenario(t, "register_rejected.xml", nil, ""), Service: "102", User: "102", Password: "not-the-password", Target: target,
+		Extra: []string{"-m", strconv.Itoa(cfg.SIP.AuthFailureLimit), "-r", "20"}})
 	// Now blocked: no challenge, 403 at once, for a wrong and for the right password.
 	tests := []struct{ name, user, password string }{
 		{"wrong password", "102", "not-the-password"},
 		{"right password", "101", testPasswords["101"]},
 	}
 	for _, tc := range tests {
-		runSipp(t, sippArgs{scenario: scenario(t, "register_blocked.xml", map[string]string{}, ""), service: tc.user, user: tc.user, password: tc.password, target: target})
+		sipptest.Run(t, sipptest.Config{Scenario: scenario(t, "register_blocked.xml", nil, ""), Service: tc.user, User: tc.user, Password: tc.password, Target: target})
 		if b := a.sip.Registrar().Lookup(tc.user); len(b) != 0 {
 			t.Fatalf("%s: blocked source registered %s: %+v", tc.name, tc.user, b)
 		}
@@ -110,11 +104,11 @@ func TestRegisterFailedAuthBlocksSource(t *testing.T) {
 }
 
 func TestReInviteHoldAndResume(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := startTestApp(t, testConfig(t.TempDir()))
 	b := callee(t, a, "uas_answer.xml", "uas_wait.part", 0)
-	vars := map[string]string{"{{TALK}}": "500", "{{OURIP}}": regexp.QuoteMeta(a.SIPUDPAddr().Addr().String())}
+	vars := map[string]string{"TALK": "500", "OURIP": regexp.QuoteMeta(a.SIPUDPAddr().Addr().String())}
 	c := caller(t, a, "uac_dialog.xml", "reinvite_caller.part", "102", vars)
 	waitBoth(t, c, b)
 	rec := lastRecord(t, a, 1)
@@ -127,7 +121,7 @@ func TestReInviteHoldAndResume(t *testing.T) {
 }
 
 func TestReInviteWithOtherCodecRefused(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := startTestApp(t, testConfig(t.TempDir()))
 	b := callee(t, a, "uas_answer.xml", "uas_wait.part", 0)
@@ -139,11 +133,11 @@ func TestReInviteWithOtherCodecRefused(t *testing.T) {
 }
 
 func TestReInviteFromCallee(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := startTestApp(t, testConfig(t.TempDir()))
 	b := callee(t, a, "uas_answer.xml", "uas_reinvite.part", 0)
-	c := caller(t, a, "uac_call.xml", "hangup_caller.part", "102", map[string]string{"{{TALK}}": "1500"})
+	c := caller(t, a, "uac_call.xml", "hangup_caller.part", "102", map[string]string{"TALK": "1500"})
 	waitBoth(t, c, b)
 	if rec := lastRecord(t, a, 1); rec.State != "CallerHangUp" {
 		t.Fatalf("history record %+v, want CallerHangUp", rec)
@@ -151,7 +145,7 @@ func TestReInviteFromCallee(t *testing.T) {
 }
 
 func TestInfoInDialog(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := startTestApp(t, testConfig(t.TempDir()))
 	b := callee(t, a, "uas_answer.xml", "uas_wait.part", 0)
@@ -163,7 +157,7 @@ func TestInfoInDialog(t *testing.T) {
 }
 
 func TestRequestsOutsideDialogs(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := startTestApp(t, testConfig(t.TempDir()))
 	tests := []struct {
@@ -175,8 +169,8 @@ func TestRequestsOutsideDialogs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			vars := map[string]string{"{{METHOD}}": tc.method, "{{TOTAG}}": tc.toTag, "{{CODE}}": tc.code}
-			runSipp(t, sippArgs{scenario: scenario(t, "request_status.xml", vars, ""), service: "102", user: "101", password: testPasswords["101"], target: a.SIPUDPAddr()})
+			vars := map[string]string{"METHOD": tc.method, "TOTAG": tc.toTag, "CODE": tc.code}
+			sipptest.Run(t, sipptest.Config{Scenario: scenario(t, "request_status.xml", vars, ""), Service: "102", User: "101", Password: testPasswords["101"], Target: a.SIPUDPAddr()})
 		})
 	}
 	if n := a.Core().ActiveCalls(); n != 0 {
@@ -185,7 +179,7 @@ func TestRequestsOutsideDialogs(t *testing.T) {
 }
 
 func TestInviteOfferRefused(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := startTestApp(t, testConfig(t.TempDir()))
 	const sdpHeaders = "Content-Type: application/sdp\nContent-Length: [len]"
@@ -199,8 +193,8 @@ func TestInviteOfferRefused(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			vars := map[string]string{"{{USER}}": "101", "{{BODY_HEADERS}}": tc.headers, "{{BODY}}": tc.body, "{{CODE}}": tc.code}
-			runSipp(t, sippArgs{scenario: scenario(t, "uac_offer.xml", vars, ""), service: "102", user: "101", password: testPasswords["101"], target: a.SIPUDPAddr()})
+			vars := map[string]string{"USER": "101", "BODY_HEADERS": tc.headers, "BODY": tc.body, "CODE": tc.code}
+			sipptest.Run(t, sipptest.Config{Scenario: scenario(t, "uac_offer.xml", vars, ""), Service: "102", User: "101", Password: testPasswords["101"], Target: a.SIPUDPAddr()})
 		})
 	}
 	if n := a.Core().ActiveCalls(); n != 0 {
@@ -209,14 +203,14 @@ func TestInviteOfferRefused(t *testing.T) {
 }
 
 func TestRegisterOverTCP(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := startTestApp(t, testConfig(t.TempDir()))
 	target := a.SIPTCPAddr()
 	if !target.IsValid() {
 		t.Fatal("test appliance has no SIP TCP listener")
 	}
-	runSipp(t, sippArgs{scenario: scenario(t, "register.xml", map[string]string{}, ""), service: "101", user: "101", password: testPasswords["101"], target: target, extra: []string{"-t", "t1"}})
+	sipptest.Run(t, sipptest.Config{Scenario: scenario(t, "register.xml", nil, ""), Service: "101", User: "101", Password: testPasswords["101"], Target: target, Extra: []string{"-t", "t1"}})
 	b := a.sip.Registrar().Lookup("101")
 	if len(b) != 1 || b[0].Transport != "TCP" {
 		t.Fatalf("bindings after a TCP REGISTER: %+v, want one TCP binding", b)
@@ -224,7 +218,7 @@ func TestRegisterOverTCP(t *testing.T) {
 }
 
 func TestMediaTimeout(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	cfg := testConfig(t.TempDir())
 	cfg.RTP.MediaTimeout = 2 * time.Second

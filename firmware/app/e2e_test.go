@@ -13,10 +13,26 @@ import (
 
 	"github.com/gatepbx/gatepbx/firmware/config"
 	"github.com/gatepbx/gatepbx/firmware/history"
+	"github.com/gatepbx/gatepbx/sip/sipptest"
 	"github.com/gatepbx/gatepbx/sip/ua"
 )
 
+// The end-to-end tests drive the appliance with SIPp, a real SIP peer,
+// over loopback (see package sipptest). They need the sipp binary (Debian
+// package sip-tester); `make test` installs it.
+
 var testPasswords = map[string]string{"101": "pw101-Secret", "102": "pw102-Secret", "103": "pw103-Secret"}
+
+// scenario renders a testdata/sipp scenario with vars and with part (a
+// .part file, "" for none) in its <!--HANGUP--> slot.
+func scenario(t *testing.T, name string, vars map[string]string, part string) string {
+	t.Helper()
+	var parts []string
+	if part != "" {
+		parts = []string{part}
+	}
+	return sipptest.Render(t, []string{filepath.Join("testdata", "sipp")}, name, parts, vars)
+}
 
 // testConfig is a loopback config with three SIP extensions.
 func testConfig(dir string) config.Config {
@@ -115,7 +131,7 @@ func lastRecord(t *testing.T, a *App, n int) history.Record {
 }
 
 func TestRegister(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := startTestApp(t, testConfig(t.TempDir()))
 	target := a.SIPUDPAddr()
@@ -129,8 +145,8 @@ func TestRegister(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := startSipp(t, sippArgs{scenario: scenario(t, tc.scenario, map[string]string{}, ""), service: tc.user, user: tc.user, password: tc.password, target: target})
-			if err := r.wait(t); err != nil {
+			r := sipptest.Start(t, sipptest.Config{Scenario: scenario(t, tc.scenario, nil, ""), Service: tc.user, User: tc.user, Password: tc.password, Target: target})
+			if err := r.Wait(); err != nil {
 				t.Fatal(err)
 			}
 			if got := len(a.sip.Registrar().Lookup(tc.user)) > 0; got != tc.registered {
@@ -141,13 +157,13 @@ func TestRegister(t *testing.T) {
 }
 
 func TestRegisterStaleNonce(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	cfg := testConfig(t.TempDir())
 	cfg.SIP.NonceLifetime = time.Second
 	a := startTestApp(t, cfg)
-	r := startSipp(t, sippArgs{scenario: scenario(t, "register_stale.xml", map[string]string{}, ""), service: "101", user: "101", password: testPasswords["101"], target: a.SIPUDPAddr()})
-	if err := r.wait(t); err != nil {
+	r := sipptest.Start(t, sipptest.Config{Scenario: scenario(t, "register_stale.xml", nil, ""), Service: "101", User: "101", Password: testPasswords["101"], Target: a.SIPUDPAddr()})
+	if err := r.Wait(); err != nil {
 		t.Fatal(err)
 	}
 	if len(a.sip.Registrar().Lookup("101")) != 1 {
@@ -158,27 +174,27 @@ func TestRegisterStaleNonce(t *testing.T) {
 // callee starts a SIPp callee for 102 and registers it (a second SIPp
 // registers 102 with the callee's port as Contact, as a phone's own
 // registration would) before returning.
-func callee(t *testing.T, a *App, scen, part string, talk time.Duration) *sippRun {
+func callee(t *testing.T, a *App, scen, part string, talk time.Duration) *sipptest.Peer {
 	t.Helper()
-	vars := map[string]string{"{{TALK}}": strconv.Itoa(int(talk / time.Millisecond)), "{{USER}}": "102"}
-	r := startSipp(t, sippArgs{scenario: scenario(t, scen, vars, part), service: "102", user: "102", password: testPasswords["102"], target: a.SIPUDPAddr(), echo: true})
-	reg := startSipp(t, sippArgs{scenario: scenario(t, "register_contact.xml", map[string]string{"{{CONTACTPORT}}": strconv.Itoa(r.port)}, ""),
-		service: "102", user: "102", password: testPasswords["102"], target: a.SIPUDPAddr()})
-	if err := reg.wait(t); err != nil {
+	vars := map[string]string{"TALK": strconv.Itoa(int(talk / time.Millisecond)), "USER": "102"}
+	r := sipptest.Start(t, sipptest.Config{Scenario: scenario(t, scen, vars, part), Service: "102", User: "102", Password: testPasswords["102"], Target: a.SIPUDPAddr(), Echo: true})
+	reg := sipptest.Start(t, sipptest.Config{Scenario: scenario(t, "register_contact.xml", map[string]string{"CONTACTPORT": strconv.Itoa(r.Port())}, ""),
+		Service: "102", User: "102", Password: testPasswords["102"], Target: a.SIPUDPAddr()})
+	if err := reg.Wait(); err != nil {
 		t.Fatalf("registering 102: %v", err)
 	}
 	waitFor(t, "102 registered", func() bool { return len(a.sip.Registrar().Lookup("102")) > 0 })
 	return r
 }
 
-func caller(t *testing.T, a *App, scen, part, dialed string, vars map[string]string) *sippRun {
+func caller(t *testing.T, a *App, scen, part, dialed string, vars map[string]string) *sipptest.Peer {
 	t.Helper()
-	vars["{{USER}}"] = "101"
-	return startSipp(t, sippArgs{scenario: scenario(t, scen, vars, part), service: dialed, user: "101", password: testPasswords["101"], target: a.SIPUDPAddr()})
+	vars["USER"] = "101"
+	return sipptest.Start(t, sipptest.Config{Scenario: scenario(t, scen, vars, part), Service: dialed, User: "101", Password: testPasswords["101"], Target: a.SIPUDPAddr()})
 }
 
 func TestCallConnectsAndRelaysRTP(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	tests := []struct {
 		name       string
 		calleePart string
@@ -193,11 +209,11 @@ func TestCallConnectsAndRelaysRTP(t *testing.T) {
 			t.Parallel()
 			a := startTestApp(t, testConfig(t.TempDir()))
 			b := callee(t, a, "uas_answer.xml", tc.calleePart, 2500*time.Millisecond)
-			c := caller(t, a, "uac_call.xml", tc.callerPart, "102", map[string]string{"{{TALK}}": "2500"})
-			if err := c.wait(t); err != nil {
+			c := caller(t, a, "uac_call.xml", tc.callerPart, "102", map[string]string{"TALK": "2500"})
+			if err := c.Wait(); err != nil {
 				t.Fatalf("caller: %v", err)
 			}
-			if err := b.wait(t); err != nil {
+			if err := b.Wait(); err != nil {
 				t.Fatalf("callee: %v", err)
 			}
 			rec := lastRecord(t, a, 1)
@@ -214,7 +230,7 @@ func TestCallConnectsAndRelaysRTP(t *testing.T) {
 }
 
 func TestCallFailures(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	tests := []struct {
 		name      string
 		calleeScn string // "" = no callee registered
@@ -230,16 +246,16 @@ func TestCallFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			a := startTestApp(t, testConfig(t.TempDir()))
-			var b *sippRun
+			var b *sipptest.Peer
 			if tc.calleeScn != "" {
 				b = callee(t, a, tc.calleeScn, "", 0)
 			}
-			c := caller(t, a, "uac_fail.xml", "", tc.dialed, map[string]string{"{{CODE}}": tc.code})
-			if err := c.wait(t); err != nil {
+			c := caller(t, a, "uac_fail.xml", "", tc.dialed, map[string]string{"CODE": tc.code})
+			if err := c.Wait(); err != nil {
 				t.Fatalf("caller: %v", err)
 			}
 			if b != nil {
-				if err := b.wait(t); err != nil {
+				if err := b.Wait(); err != nil {
 					t.Fatalf("callee: %v", err)
 				}
 			}
@@ -251,15 +267,15 @@ func TestCallFailures(t *testing.T) {
 }
 
 func TestCallCancelled(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := startTestApp(t, testConfig(t.TempDir()))
 	b := callee(t, a, "uas_ring_cancel.xml", "", 0)
 	c := caller(t, a, "uac_cancel.xml", "", "102", map[string]string{})
-	if err := c.wait(t); err != nil {
+	if err := c.Wait(); err != nil {
 		t.Fatalf("caller: %v", err)
 	}
-	if err := b.wait(t); err != nil {
+	if err := b.Wait(); err != nil {
 		t.Fatalf("callee: %v", err)
 	}
 	if rec := lastRecord(t, a, 1); rec.State != "Cancelled" {
@@ -268,17 +284,17 @@ func TestCallCancelled(t *testing.T) {
 }
 
 func TestRingTimeout(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	cfg := testConfig(t.TempDir())
 	cfg.SIP.RingTimeout = 1 * time.Second
 	a := startTestApp(t, cfg)
 	b := callee(t, a, "uas_ring_cancel.xml", "", 0)
-	c := caller(t, a, "uac_fail.xml", "", "102", map[string]string{"{{CODE}}": "480"})
-	if err := c.wait(t); err != nil {
+	c := caller(t, a, "uac_fail.xml", "", "102", map[string]string{"CODE": "480"})
+	if err := c.Wait(); err != nil {
 		t.Fatalf("caller: %v", err)
 	}
-	if err := b.wait(t); err != nil {
+	if err := b.Wait(); err != nil {
 		t.Fatalf("callee: %v", err)
 	}
 	if rec := lastRecord(t, a, 1); rec.State != "NoAnswer" {

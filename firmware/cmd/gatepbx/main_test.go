@@ -30,6 +30,7 @@ import (
 
 	"github.com/gatepbx/gatepbx/firmware/config"
 	"github.com/gatepbx/gatepbx/firmware/history"
+	"github.com/gatepbx/gatepbx/sip/sipptest"
 )
 
 // testVersion is stamped into the binary TestMain builds.
@@ -37,9 +38,6 @@ const testVersion = "v0.0.0-lifecycle-test"
 
 // waitTimeout bounds every wait for the binary or a SIPp peer.
 const waitTimeout = 15 * time.Second
-
-// sippPCAP is the G.711 A-law recording the SIPp callers play.
-const sippPCAP = "/usr/share/sip-tester/g711a.pcap"
 
 // rtpPortMin and rtpPortMax keep the relay below the kernel's ephemeral
 // range, where the free SIP, API and SIPp ports come from.
@@ -415,16 +413,6 @@ func historyOnDisk(t *testing.T, dir string) []history.Record {
 
 // ---- SIPp peers ----
 
-func needSipp(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("sipp"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("sipp not installed (make test installs the sip-tester package)")
-		}
-		t.Skip("sipp not installed; run make test")
-	}
-}
-
 func freeUDPPort(t *testing.T) int {
 	t.Helper()
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -445,162 +433,43 @@ func freeTCPPort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// freeSippPort returns a free even UDP port on 127.0.0.1 whose neighbours
-// (+1..+3, SIPp's RTP, RTCP and echo ports) are free too.
-func freeSippPort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		p := freeUDPPort(t) &^ 1
-		if p > 65000 {
-			continue
-		}
-		free := true
-		for i := range 4 {
-			c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p + i})
-			if err != nil {
-				free = false
-				break
-			}
-			c.Close()
-		}
-		if free {
-			return p
-		}
-	}
-	t.Fatal("no free port for SIPp")
-	return 0
-}
-
 // scenarioDirs are searched in order: this package's own scenario parts,
 // then the shared SIPp scenarios of the end-to-end tests.
 var scenarioDirs = []string{filepath.Join("testdata", "sipp"), filepath.Join("..", "..", "app", "testdata", "sipp")}
 
-func readScenario(name string) ([]byte, error) {
-	var err error
-	for _, dir := range scenarioDirs {
-		var b []byte
-		if b, err = os.ReadFile(filepath.Join(dir, name)); err == nil {
-			return b, nil
-		}
-	}
-	return nil, err
-}
-
-// renderScenario writes a scenario to a temp file with parts (.part
+// renderScenario renders a scenario from scenarioDirs with parts (.part
 // files, in order) in its <!--HANGUP--> slot and vars replaced.
 func renderScenario(t *testing.T, name string, parts []string, vars map[string]string) string {
 	t.Helper()
-	b, err := readScenario(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var slot strings.Builder
-	for _, part := range parts {
-		p, err := readScenario(part)
-		if err != nil {
-			t.Fatal(err)
-		}
-		slot.Write(p)
-	}
-	s := strings.Replace(string(b), "<!--HANGUP-->", slot.String(), 1)
-	s = strings.ReplaceAll(s, "{{PCAP}}", sippPCAP)
-	for k, v := range vars {
-		s = strings.ReplaceAll(s, k, v)
-	}
-	out := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(out, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// sippPeer is one SIPp process running one call.
-type sippPeer struct {
-	port int
-	cmd  *exec.Cmd
-	out  syncBuffer
-	dir  string
-	done chan struct{} // closed when the process has exited
-	err  error         // its exit status, valid after done
+	return sipptest.Render(t, scenarioDirs, name, parts, vars)
 }
 
 // startSipp runs scenario against the appliance as user (digest
 // credentials from testPasswords), addressing service; it is killed at the
 // end of the test if still running.
-func (a *appliance) startSipp(t *testing.T, scenario, service, user string, echo bool) *sippPeer {
+func (a *appliance) startSipp(t *testing.T, scenario, service, user string, echo bool) *sipptest.Peer {
 	t.Helper()
-	port := freeSippPort(t)
-	dir := t.TempDir()
-	args := []string{
-		"-sf", scenario, "-s", service, "-i", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(port + 2),
-		"-m", "1", "-l", "1", "-timeout", "40s", "-timeout_error", "-nostdin",
-		"-trace_err", "-error_file", filepath.Join(dir, "errors.log"),
-		"-au", user, "-ap", testPasswords[user], "-max_retrans", "5",
-	}
-	if echo {
-		args = append(args, "-rtp_echo")
-	}
-	args = append(args, a.sipAddr.String())
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	r := &sippPeer{port: port, cmd: exec.CommandContext(ctx, "sipp", args...), dir: dir, done: make(chan struct{})}
-	r.cmd.Dir = dir
-	r.cmd.Stdout = &r.out
-	r.cmd.Stderr = &r.out
-	if err := r.cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start sipp: %v", err)
-	}
-	go func() { r.err = r.cmd.Wait(); cancel(); close(r.done) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-r.done:
-		case <-time.After(waitTimeout):
-		}
+	return sipptest.Start(t, sipptest.Config{
+		Scenario: scenario, Service: service, User: user, Password: testPasswords[user],
+		Target: a.sipAddr, Echo: echo,
 	})
-	return r
-}
-
-func (r *sippPeer) exited() bool {
-	select {
-	case <-r.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// wait returns SIPp's verdict: nil when its call succeeded.
-func (r *sippPeer) wait(t *testing.T) error {
-	t.Helper()
-	select {
-	case <-r.done:
-		if r.err != nil {
-			errs, _ := os.ReadFile(filepath.Join(r.dir, "errors.log"))
-			return fmt.Errorf("sipp %v\n--- errors.log:\n%s\n--- output:\n%s", r.err, tail(string(errs), 3000), tail(r.out.String(), 1500))
-		}
-		return nil
-	case <-time.After(60 * time.Second):
-		return errors.New("sipp did not end")
-	}
 }
 
 // register runs a REGISTER scenario (register.xml: must succeed,
 // register_rejected.xml: must get 403) for user and returns SIPp's verdict.
 func (a *appliance) register(t *testing.T, scenario, user string) error {
 	t.Helper()
-	return a.startSipp(t, renderScenario(t, scenario, nil, nil), user, user, false).wait(t)
+	return a.startSipp(t, renderScenario(t, scenario, nil, nil), user, user, false).Wait()
 }
 
 // callee starts a SIPp callee for 102 that answers with uas_answer.xml and
 // then runs parts, and registers it (a second SIPp registers 102 with the
 // callee's port as Contact) before returning.
-func (a *appliance) callee(t *testing.T, parts []string, vars map[string]string) *sippPeer {
+func (a *appliance) callee(t *testing.T, parts []string, vars map[string]string) *sipptest.Peer {
 	t.Helper()
 	r := a.startSipp(t, renderScenario(t, "uas_answer.xml", parts, vars), "102", "102", true)
-	reg := renderScenario(t, "register_contact.xml", nil, map[string]string{"{{CONTACTPORT}}": strconv.Itoa(r.port)})
-	if err := a.startSipp(t, reg, "102", "102", false).wait(t); err != nil {
+	reg := renderScenario(t, "register_contact.xml", nil, map[string]string{"CONTACTPORT": strconv.Itoa(r.Port())})
+	if err := a.startSipp(t, reg, "102", "102", false).Wait(); err != nil {
 		t.Fatalf("registering 102: %v", err)
 	}
 	waitFor(t, "102 registered", func() bool {
@@ -612,9 +481,9 @@ func (a *appliance) callee(t *testing.T, parts []string, vars map[string]string)
 
 // caller starts a SIPp caller, 101, that calls 102 with uac_call.xml and
 // then runs parts.
-func (a *appliance) caller(t *testing.T, parts []string, vars map[string]string) *sippPeer {
+func (a *appliance) caller(t *testing.T, parts []string, vars map[string]string) *sipptest.Peer {
 	t.Helper()
-	vars["{{USER}}"] = "101"
+	vars["USER"] = "101"
 	return a.startSipp(t, renderScenario(t, "uac_call.xml", parts, vars), "102", "101", false)
 }
 
@@ -895,19 +764,19 @@ func TestStopSignals(t *testing.T) {
 }
 
 func TestSIGTERMEndsActiveCall(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := newAppliance(t, "101", "102")
 	p := a.start(t)
 	marks := t.TempDir()
 	calleeAnswered := filepath.Join(marks, "callee-acked")
 	callerAnswered := filepath.Join(marks, "caller-acked")
-	b := a.callee(t, []string{"mark.part", "uas_wait.part"}, map[string]string{"{{MARK}}": calleeAnswered})
-	c := a.caller(t, []string{"mark.part", "hangup_wait.part"}, map[string]string{"{{MARK}}": callerAnswered})
+	b := a.callee(t, []string{"mark.part", "uas_wait.part"}, map[string]string{"MARK": calleeAnswered})
+	c := a.caller(t, []string{"mark.part", "hangup_wait.part"}, map[string]string{"MARK": callerAnswered})
 	waitFor(t, "the call to be answered on both legs", func() bool {
-		for _, r := range []*sippPeer{b, c} {
-			if r.exited() {
-				t.Fatalf("a SIPp peer ended before the call was up: %v", r.wait(t))
+		for _, r := range []*sipptest.Peer{b, c} {
+			if r.Exited() {
+				t.Fatalf("a SIPp peer ended before the call was up: %v", r.Wait())
 			}
 		}
 		_, errB := os.Stat(calleeAnswered)
@@ -919,10 +788,10 @@ func TestSIGTERMEndsActiveCall(t *testing.T) {
 	}
 
 	p.signal(t, syscall.SIGTERM)
-	if err := c.wait(t); err != nil {
+	if err := c.Wait(); err != nil {
 		t.Errorf("caller did not get a BYE: %v", err)
 	}
-	if err := b.wait(t); err != nil {
+	if err := b.Wait(); err != nil {
 		t.Errorf("callee did not get a BYE: %v", err)
 	}
 	if code := p.waitExit(t); code != 0 {
@@ -941,16 +810,16 @@ func TestSIGTERMEndsActiveCall(t *testing.T) {
 }
 
 func TestHistorySurvivesKill(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := newAppliance(t, "101", "102")
 	p := a.start(t)
 	b := a.callee(t, []string{"uas_wait.part"}, map[string]string{})
-	c := a.caller(t, []string{"hangup_caller.part"}, map[string]string{"{{TALK}}": "500"})
-	if err := c.wait(t); err != nil {
+	c := a.caller(t, []string{"hangup_caller.part"}, map[string]string{"TALK": "500"})
+	if err := c.Wait(); err != nil {
 		t.Fatalf("caller: %v", err)
 	}
-	if err := b.wait(t); err != nil {
+	if err := b.Wait(); err != nil {
 		t.Fatalf("callee: %v", err)
 	}
 	waitFor(t, "the call's history record on disk", func() bool { return len(historyOnDisk(t, a.historyDir())) == 1 })
@@ -976,7 +845,7 @@ func TestHistorySurvivesKill(t *testing.T) {
 }
 
 func TestSIGHUPReloadsConfig(t *testing.T) {
-	needSipp(t)
+	sipptest.Need(t)
 	t.Parallel()
 	a := newAppliance(t, "101", "102")
 	p := a.start(t)
