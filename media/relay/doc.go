@@ -15,10 +15,11 @@
 // # Concurrency
 //
 // The peer link, the latched remote, the activity time and all counters are
-// atomics; nothing on the per-packet path takes a lock or allocates. The
-// outbound rewriter (the SSRC/seq/timestamp state of packets leaving an
-// endpoint) lives on the destination endpoint, because that is what the far
-// phone sees, and it must survive a change of source. In steady state only
+// atomics; nothing on the per-packet path takes a lock or allocates (SRTP
+// legs excepted, see below). The outbound rewriter (the SSRC/seq/timestamp
+// state of packets leaving an endpoint, and their SRTP context) lives on
+// the destination endpoint, because that is what the far phone sees, and it
+// must survive a change of source. In steady state only
 // one goroutine feeds a destination: the reader of its bridged peer. During
 // a re-bridge, or when a local player calls WritePacket while a peer is still
 // bridged, two goroutines may briefly feed the same destination; the
@@ -26,10 +27,26 @@
 // uncontended cost is one CAS and one store; the loser of a (rare) collision
 // drops its packet, counted in Dropped, instead of waiting.
 //
+// # SRTP
+//
+// Each endpoint may speak SRTP to its far phone, independently per
+// direction (SetSRTP with contexts from package srtp), so SRTP↔RTP,
+// SRTP↔SRTP and RTP↔RTP bridges all work. An SRTP packet read on A is
+// authenticated, checked against the replay window and decrypted by the
+// reader into a second reader-owned buffer before anything else looks at
+// it: forged and replayed packets are dropped and counted (Dropped,
+// SRTPAuthFailed, SRTPReplayed) and never reach the latch. The plaintext
+// is then rewritten as usual and, if B's phone speaks SRTP, encrypted into
+// a third buffer owned by A's reader and sent from it. B's Encrypter, like
+// B's rewriter, belongs to the stream B's phone sees and is fed by
+// whichever goroutine feeds B, so it is used only under the rewriter's
+// busy flag. Plain legs keep their zero allocations; each SRTP operation
+// costs what pion/srtp/v2 allocates inside (see the benchmarks).
+//
 // # RTCP
 //
 // RTCP arriving on port+1 is read and dropped (counted in
 // Stats.RTCPReceived). Because SSRCs and sequence numbers are rewritten, the
 // peer's RTCP cannot simply be forwarded; terminating it and generating our
-// own SR/RR per leg is a later piece of work.
+// own SR/RR (and SRTCP on SRTP legs) per leg is a later piece of work.
 package relay

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gatepbx/gatepbx/media/srtp"
 )
 
 const (
@@ -33,15 +35,21 @@ var (
 // Stats are an endpoint's counters, read from atomics.
 type Stats struct {
 	// RxPackets and RxBytes count valid RTP accepted from the latched
-	// source.
+	// source. Bytes are as on the wire (SRTP packets with their tag).
 	RxPackets, RxBytes uint64
 	// TxPackets and TxBytes count RTP sent from this endpoint's socket
-	// (relayed from the peer or written with WritePacket).
+	// (relayed from the peer or written with WritePacket), bytes as on
+	// the wire.
 	TxPackets, TxBytes uint64
 	// Dropped counts packets read from the RTP socket and not forwarded:
-	// not RTP, from a source that is not latched, no peer, the peer has no
-	// remote, or the send failed.
+	// not RTP, failed SRTP checks, from a source that is not latched, no
+	// peer, the peer has no remote, the peer's rewriter was busy, SRTP
+	// encryption for the peer failed, or the send failed.
 	Dropped uint64
+	// SRTPAuthFailed and SRTPReplayed count the SRTP packets (included in
+	// Dropped) whose authentication tag did not verify, and that were
+	// replays or too old for the replay window.
+	SRTPAuthFailed, SRTPReplayed uint64
 	// RTCPReceived counts packets read from the RTCP socket (all dropped
 	// for now).
 	RTCPReceived uint64
@@ -52,6 +60,7 @@ type Stats struct {
 // share a cache line.
 type counters struct {
 	rxPackets, rxBytes, dropped, rtcp atomic.Uint64
+	srtpAuthFailed, srtpReplayed      atomic.Uint64
 	lastRx                            atomic.Int64 // UnixNano of the last accepted packet; 0 = none
 	_                                 [64]byte
 	txPackets, txBytes                atomic.Uint64
@@ -72,8 +81,12 @@ type Endpoint struct {
 	latched   atomic.Pointer[netip.AddrPort] // learnt from packets; nil until the first one
 	peer      atomic.Pointer[Endpoint]
 	dtmf      atomic.Pointer[dtmfListener]
+	// decrypter checks and decrypts SRTP arriving on the RTP socket; nil
+	// for plain RTP. The Decrypter is used only by the reader.
+	decrypter atomic.Pointer[srtp.Decrypter]
 
-	// out rewrites packets leaving this endpoint (see outbound).
+	// out rewrites (and, for SRTP, encrypts) packets leaving this
+	// endpoint (see outbound).
 	out outbound
 
 	// Owned by the RTP reader goroutine (or a caller of handlePacket when
@@ -81,6 +94,8 @@ type Endpoint struct {
 	candidate      netip.AddrPort // a new source trying to take over the latch
 	candidateCount int
 	sniffer        dtmfSniffer
+	plain          []byte // decrypted SRTP; allocated with the first SRTP packet
+	sealed         []byte // SRTP for the peer's phone; allocated on first use
 
 	stats counters
 
@@ -151,12 +166,14 @@ func (e *Endpoint) LastReceived() time.Time {
 // Stats returns a snapshot of the counters.
 func (e *Endpoint) Stats() Stats {
 	return Stats{
-		RxPackets:    e.stats.rxPackets.Load(),
-		RxBytes:      e.stats.rxBytes.Load(),
-		TxPackets:    e.stats.txPackets.Load(),
-		TxBytes:      e.stats.txBytes.Load(),
-		Dropped:      e.stats.dropped.Load(),
-		RTCPReceived: e.stats.rtcp.Load(),
+		RxPackets:      e.stats.rxPackets.Load(),
+		RxBytes:        e.stats.rxBytes.Load(),
+		TxPackets:      e.stats.txPackets.Load(),
+		TxBytes:        e.stats.txBytes.Load(),
+		Dropped:        e.stats.dropped.Load(),
+		SRTPAuthFailed: e.stats.srtpAuthFailed.Load(),
+		SRTPReplayed:   e.stats.srtpReplayed.Load(),
+		RTCPReceived:   e.stats.rtcp.Load(),
 	}
 }
 
@@ -171,6 +188,23 @@ func (e *Endpoint) SetDTMFListener(pt uint8, fn func(event uint8, end bool, dura
 		return
 	}
 	e.dtmf.Store(&dtmfListener{pt: pt & 0x7f, fn: fn})
+}
+
+// SetSRTP sets how e's far phone protects its media: in checks and
+// decrypts the SRTP packets arriving on e's socket, out encrypts the
+// packets leaving it (relayed ones and WritePacket's). A nil context leaves
+// that direction plain RTP, so SRTP↔RTP, SRTP↔SRTP and RTP↔RTP bridges all
+// work. Build the contexts from the SDES exchange: in from the remote key,
+// out from the local one (srtp.Negotiated.Contexts).
+//
+// SetSRTP is safe at any time, before or after Start and while packets
+// flow: each packet uses the contexts it finds, so a packet already in
+// hand finishes with the previous ones. e takes ownership of in and out:
+// the caller must not use them afterwards, nor give them to another
+// endpoint (passing e's current ones again is fine).
+func (e *Endpoint) SetSRTP(in *srtp.Decrypter, out *srtp.Encrypter) {
+	e.decrypter.Store(in)
+	e.out.encrypter.Store(out)
 }
 
 // Bridge links a and b: packets received on a leave b's socket towards b's
@@ -242,10 +276,10 @@ func (e *Endpoint) Close() error {
 }
 
 // WritePacket sends a locally generated RTP packet (a player, a tone) to
-// the remote through the same rewriter as relayed packets, so the far phone
-// sees it as part of the one stream. b's header is rewritten in place. Meant
-// for an endpoint that is not bridged; while a peer feeds the endpoint,
-// WritePacket may return ErrOutboundBusy.
+// the remote through the same rewriter (and SRTP context, if any) as
+// relayed packets, so the far phone sees it as part of the one stream. b's
+// header is rewritten in place. Meant for an endpoint that is not bridged;
+// while a peer feeds the endpoint, WritePacket may return ErrOutboundBusy.
 func (e *Endpoint) WritePacket(b []byte) error {
 	if _, ok := rtpPayload(b); !ok {
 		return ErrNotRTP
@@ -254,14 +288,21 @@ func (e *Endpoint) WritePacket(b []byte) error {
 	if !dst.IsValid() {
 		return ErrNoRemote
 	}
-	if !e.out.rewrite(b, nil) {
+	if !e.out.busy.CompareAndSwap(false, true) {
 		return ErrOutboundBusy
 	}
-	if _, err := e.rtp.WriteToUDPAddrPort(b, dst); err != nil {
+	// Held until the send: an SRTP packet lives in the outbound's own
+	// buffer.
+	defer e.out.busy.Store(false)
+	out, err := e.out.seal(b, nil, &e.out.writeBuf)
+	if err != nil {
+		return fmt.Errorf("relay: SRTP-protect packet for %v: %w", dst, err)
+	}
+	if _, err := e.rtp.WriteToUDPAddrPort(out, dst); err != nil {
 		return fmt.Errorf("relay: write RTP to %v: %w", dst, err)
 	}
 	e.stats.txPackets.Add(1)
-	e.stats.txBytes.Add(uint64(len(b)))
+	e.stats.txBytes.Add(uint64(len(out)))
 	return nil
 }
 
@@ -301,30 +342,42 @@ func (e *Endpoint) readRTCP() {
 // handlePacket is the whole per-packet path for one datagram read from e's
 // RTP socket: prepare it, then send it out of the peer's socket.
 func (e *Endpoint) handlePacket(pkt []byte, src netip.AddrPort) {
-	peer, dst, ok := e.prepare(pkt, src)
+	peer, dst, out, ok := e.prepare(pkt, src)
 	if !ok {
 		return
 	}
-	if _, err := peer.rtp.WriteToUDPAddrPort(pkt, dst); err != nil {
+	if _, err := peer.rtp.WriteToUDPAddrPort(out, dst); err != nil {
 		e.stats.dropped.Add(1)
 		return
 	}
 	peer.stats.txPackets.Add(1)
-	peer.stats.txBytes.Add(uint64(len(pkt)))
+	peer.stats.txBytes.Add(uint64(len(out)))
 }
 
 // prepare does everything for one received packet except the send: it
-// validates, applies the latch, counts, sniffs DTMF and rewrites the header
-// for the peer. It returns the peer and the destination to send pkt to, or
-// ok == false when the packet is dropped (already counted).
-func (e *Endpoint) prepare(pkt []byte, src netip.AddrPort) (peer *Endpoint, dst netip.AddrPort, ok bool) {
+// decrypts SRTP, validates, applies the latch, counts, sniffs DTMF,
+// rewrites the header for the peer and encrypts it if the peer's phone
+// speaks SRTP. It returns the peer, the destination and the bytes to send
+// (pkt itself, or one of e's reader-owned buffers), or ok == false when
+// the packet is dropped (already counted).
+//
+// With SRTP the packet is authenticated before the latch sees it, so
+// forged or replayed packets can neither take over the latch nor count
+// towards it.
+func (e *Endpoint) prepare(pkt []byte, src netip.AddrPort) (peer *Endpoint, dst netip.AddrPort, out []byte, ok bool) {
+	wireLen := len(pkt)
+	if dec := e.decrypter.Load(); dec != nil {
+		if pkt, ok = e.decrypt(dec, pkt); !ok {
+			return nil, dst, nil, false
+		}
+	}
 	payload, valid := rtpPayload(pkt)
 	if !valid || !e.admit(unmap(src)) {
 		e.stats.dropped.Add(1)
-		return nil, dst, false
+		return nil, dst, nil, false
 	}
 	e.stats.rxPackets.Add(1)
-	e.stats.rxBytes.Add(uint64(len(pkt)))
+	e.stats.rxBytes.Add(uint64(wireLen))
 	e.stats.lastRx.Store(e.clock.Now().UnixNano())
 	if l := e.dtmf.Load(); l != nil {
 		e.sniffer.sniff(l, pkt, payload)
@@ -332,14 +385,44 @@ func (e *Endpoint) prepare(pkt []byte, src netip.AddrPort) (peer *Endpoint, dst 
 	peer = e.peer.Load()
 	if peer == nil {
 		e.stats.dropped.Add(1)
-		return nil, dst, false
+		return nil, dst, nil, false
 	}
 	dst = peer.Remote()
-	if !dst.IsValid() || !peer.out.rewrite(pkt, e) {
+	if !dst.IsValid() {
 		e.stats.dropped.Add(1)
-		return nil, dst, false
+		return nil, dst, nil, false
 	}
-	return peer, dst, true
+	if out, ok = peer.out.forward(pkt, e, &e.sealed); !ok {
+		e.stats.dropped.Add(1)
+		return nil, dst, nil, false
+	}
+	return peer, dst, out, true
+}
+
+// decrypt turns an SRTP packet into RTP in e's reader-owned plain buffer.
+// Failures are dropped and counted.
+func (e *Endpoint) decrypt(dec *srtp.Decrypter, pkt []byte) ([]byte, bool) {
+	// RTCP on the RTP port is not SRTP; do not count it as an
+	// authentication failure.
+	if len(pkt) < 2 || isRTCPType(pkt[1]) {
+		e.stats.dropped.Add(1)
+		return nil, false
+	}
+	if e.plain == nil {
+		e.plain = make([]byte, maxPacketSize)
+	}
+	plain, err := dec.Decrypt(e.plain, pkt)
+	if err != nil {
+		switch err {
+		case srtp.ErrAuthFailed:
+			e.stats.srtpAuthFailed.Add(1)
+		case srtp.ErrReplayed:
+			e.stats.srtpReplayed.Add(1)
+		}
+		e.stats.dropped.Add(1)
+		return nil, false
+	}
+	return plain, true
 }
 
 // admit applies symmetric latching with hijack resistance and reports

@@ -20,7 +20,7 @@ func rtpPayload(pkt []byte) (payload []byte, ok bool) {
 	// marker bit set. Reject them with or without the marker: RTCP arriving
 	// on the RTP port, and RFC 5761 forbids them for RTP because a marker
 	// set on relay would turn the packet into RTCP.
-	if pt := pkt[1] & 0x7f; pt >= 72 && pt <= 76 {
+	if isRTCPType(pkt[1]) {
 		return nil, false
 	}
 	off := rtpHeaderSize + 4*int(pkt[0]&0x0f)
@@ -42,4 +42,11 @@ func rtpPayload(pkt []byte) (payload []byte, ok bool) {
 		end -= pad
 	}
 	return pkt[off:end], true
+}
+
+// isRTCPType reports whether the second byte of a packet is an RTCP packet
+// type (200-204), read as an RTP marker bit and payload type 72-76.
+func isRTCPType(b1 byte) bool {
+	pt := b1 & 0x7f
+	return pt >= 72 && pt <= 76
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/netip"
 	"testing"
+
+	"github.com/gatepbx/gatepbx/media/srtp"
 )
 
 var rtpPayloadCases = []struct {
@@ -90,16 +92,106 @@ func FuzzHandlePacket(f *testing.F) {
 		if other {
 			src = srcs[1]
 		}
-		peer, _, ok := a.prepare(pkt, src)
+		peer, _, out, ok := a.prepare(pkt, src)
 		if !ok {
 			return
 		}
 		if peer != b {
 			t.Fatalf("forwarded to %p, want b", peer)
 		}
-		got := parseRTP(t, pkt)
+		got := parseRTP(t, out)
 		if got.ssrc != b.SSRC() {
 			t.Fatalf("SSRC %#x, want %#x", got.ssrc, b.SSRC())
+		}
+	})
+}
+
+// FuzzHandleSRTP feeds arbitrary datagrams through the SRTP per-packet
+// path: A's phone speaks SRTP (A decrypts), and so does B's (B
+// encrypts). It must never panic, and whatever it forwards must
+// authenticate at B's phone as RTP with B's SSRC. Each input gets fresh
+// SRTP contexts and latch, so the target stays deterministic.
+func FuzzHandleSRTP(f *testing.F) {
+	pool := newTestPool(f, 2, nil)
+	newEndpoint := func() *Endpoint {
+		e, err := pool.Allocate()
+		if err != nil {
+			f.Fatal(err)
+		}
+		return e
+	}
+	a, b := newEndpoint(), newEndpoint()
+	defer a.Close()
+	defer b.Close()
+	Bridge(a, b)
+	b.SetRemote(netip.MustParseAddrPort("127.0.0.1:9"))
+	phoneKey := newSRTPKey(f, srtp.AESCM128HMACSHA1_80) // A's phone encrypts, A decrypts
+	bKey := newSRTPKey(f, srtp.AESCM128HMACSHA1_32)     // B encrypts, B's phone decrypts
+	phoneEnc, err := srtp.NewEncrypter(phoneKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i, p := range []rtpPacket{
+		{seq: 1, ts: 160, ssrc: 0xa, payload: make([]byte, 160)},
+		{pt: 101, seq: 2, ts: 320, ssrc: 0xa, payload: []byte{5, 0x8a, 1, 0}},
+		{seq: 3, ts: 480, ssrc: 0xb, marker: true},
+		{seq: 4, ts: 640, ssrc: 0xb, payload: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0, 3}},
+	} {
+		b := p.bytes()
+		if i == 3 {
+			b[0] |= 0x20 // padding
+		}
+		sealed, err := phoneEnc.Encrypt(make([]byte, 0, maxPacketSize), b)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(sealed, i == 2)
+		f.Add(sealed[:len(sealed)-3], false)
+	}
+	for _, c := range rtpPayloadCases {
+		f.Add(c.pkt, false)
+	}
+	srcs := [2]netip.AddrPort{
+		netip.MustParseAddrPort("127.0.0.1:5004"),
+		netip.MustParseAddrPort("127.0.0.1:5006"),
+	}
+	plain := make([]byte, maxPacketSize)
+	f.Fuzz(func(t *testing.T, pkt []byte, other bool) {
+		if len(pkt) > maxPacketSize {
+			return
+		}
+		in, err := srtp.NewDecrypter(phoneKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := srtp.NewEncrypter(bKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		phoneDec, err := srtp.NewDecrypter(bKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.SetSRTP(in, nil)
+		b.SetSRTP(nil, out)
+		a.ResetLatch()
+		src := srcs[0]
+		if other {
+			src = srcs[1]
+		}
+		peer, _, sent, ok := a.prepare(pkt, src)
+		if !ok {
+			return
+		}
+		if peer != b {
+			t.Fatalf("forwarded to %p, want b", peer)
+		}
+		got, err := phoneDec.Decrypt(plain, sent)
+		if err != nil {
+			t.Fatalf("B's phone cannot decrypt what B sent: %v", err)
+		}
+		if p := parseRTP(t, got); p.ssrc != b.SSRC() {
+			t.Fatalf("SSRC %#x, want %#x", p.ssrc, b.SSRC())
 		}
 	})
 }

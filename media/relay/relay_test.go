@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gatepbx/gatepbx/media/srtp"
 )
 
 // bridged returns two started, bridged legs.
@@ -46,6 +48,9 @@ func TestRelayBothWays(t *testing.T) {
 			t.Fatalf("B→A SSRC = %#x, want a's SSRC %#x", got.ssrc, a.ep.SSRC())
 		}
 	}
+	// B's reader counts a packet after the send returns, possibly after
+	// A's phone heard it.
+	waitFor(t, "TX count", func() bool { return a.ep.Stats().TxPackets >= 5 })
 	if s := a.ep.Stats(); s.RxPackets != 5 || s.TxPackets != 5 || s.Dropped != 0 || s.RxBytes != 5*16 || s.TxBytes != 5*14 {
 		t.Errorf("a stats = %+v", s)
 	}
@@ -405,22 +410,43 @@ func TestCloseStopsGoroutinesAndFreesPorts(t *testing.T) {
 
 // TestSwapWhileFlowing re-bridges A between B and C while both push packets
 // into A's far side; run with -race. A packet may be dropped at a swap, but
-// memory must stay consistent and A's phone must see one SSRC.
+// memory must stay consistent and A's phone must see one SSRC. In the SRTP
+// variant A's phone speaks SRTP, so B's and C's readers take turns with
+// A's Encrypter, and every packet A's phone hears must authenticate.
 func TestSwapWhileFlowing(t *testing.T) {
-	pool, a, b := bridged(t)
+	for _, secure := range []bool{false, true} {
+		name := "RTP"
+		if secure {
+			name = "SRTP"
+		}
+		t.Run(name, func(t *testing.T) { swapWhileFlowing(t, secure) })
+	}
+}
+
+func swapWhileFlowing(t *testing.T, secure bool) {
+	pool, plainA, b := bridged(t)
 	c := newLeg(t, pool)
 	c.ep.Start()
+	a := srtpLeg{leg: plainA}
+	if secure {
+		a = makeSRTP(t, plainA, srtp.AESCM128HMACSHA1_80)
+	}
 
 	var stop atomic.Bool
 	var senders sync.WaitGroup
-	for i, l := range []leg{a, b, c} {
+	for i, l := range []leg{a.leg, b, c} {
 		senders.Add(1)
 		go func() {
 			defer senders.Done()
 			pkt := rtpPacket{ssrc: uint32(i + 1), payload: make([]byte, 20)}
+			buf := make([]byte, 0, maxPacketSize+srtp.MaxOverhead)
 			for seq := uint16(0); !stop.Load(); seq++ {
 				pkt.seq, pkt.ts = seq, uint32(seq)*160
-				l.phone.conn.WriteToUDPAddrPort(pkt.bytes(), l.ep.LocalAddr())
+				wire := pkt.bytes()
+				if l.ep == a.ep && a.phoneEnc != nil { // only this goroutine uses it
+					wire, _ = a.phoneEnc.Encrypt(buf, wire)
+				}
+				l.phone.conn.WriteToUDPAddrPort(wire, l.ep.LocalAddr())
 				time.Sleep(50 * time.Microsecond)
 			}
 		}()
@@ -443,7 +469,8 @@ func TestSwapWhileFlowing(t *testing.T) {
 	// Everything A's phone hears carries A's SSRC. A late packet of C's
 	// may still hold A's rewriter and make "end" drop, so say it again
 	// until it arrives.
-	buf := make([]byte, maxPacketSize)
+	buf := make([]byte, maxPacketSize+srtp.MaxOverhead)
+	plain := make([]byte, maxPacketSize)
 	deadline := time.Now().Add(waitLimit)
 	for seq := uint16(1); ; seq++ {
 		if time.Now().After(deadline) {
@@ -457,7 +484,13 @@ func TestSwapWhileFlowing(t *testing.T) {
 			if err != nil {
 				break // read timeout: say it again
 			}
-			got := parseRTP(t, buf[:n])
+			pkt := buf[:n]
+			if a.phoneDec != nil {
+				if pkt, err = a.phoneDec.Decrypt(plain, pkt); err != nil {
+					t.Fatalf("A's phone cannot decrypt a packet: %v", err)
+				}
+			}
+			got := parseRTP(t, pkt)
 			if got.ssrc != a.ep.SSRC() {
 				t.Fatalf("SSRC %#x, want %#x", got.ssrc, a.ep.SSRC())
 			}

@@ -3,6 +3,8 @@ package relay
 import (
 	"encoding/binary"
 	"sync/atomic"
+
+	"github.com/gatepbx/gatepbx/media/srtp"
 )
 
 const (
@@ -19,12 +21,21 @@ const (
 // and continuous sequence numbers and timestamps, whichever source feeds
 // the endpoint and however often the source changes.
 //
+// When the far phone speaks SRTP, the outbound also holds the Encrypter
+// for it: the SRTP context, like the header numbering, belongs to the
+// stream the far phone sees, whoever feeds it.
+//
 // It lives on the destination endpoint and is touched only by the goroutine
 // feeding that endpoint, guarded by busy (see the package doc). All fields
-// but busy and ssrc are owned by whoever holds busy.
+// but busy, ssrc and encrypter are owned by whoever holds busy; the
+// Encrypter that encrypter points to is used only while holding busy.
 type outbound struct {
-	busy atomic.Bool
-	ssrc uint32 // fixed at Allocate, read-only afterwards
+	busy      atomic.Bool
+	ssrc      uint32 // fixed at Allocate, read-only afterwards
+	encrypter atomic.Pointer[srtp.Encrypter]
+	// writeBuf receives WritePacket's SRTP packets; allocated on first
+	// use, owned by whoever holds busy.
+	writeBuf []byte
 
 	primed   bool
 	feeder   *Endpoint // the endpoint whose reader fed the last packet; nil for WritePacket
@@ -39,15 +50,46 @@ type outbound struct {
 	tsStep   uint32 // last observed per-frame timestamp step
 }
 
-// rewrite rewrites the sequence number, timestamp and SSRC of the valid RTP
-// packet b in place. A change of feeder or of incoming SSRC starts a new
-// mapping that continues the outgoing sequence (+1) and timestamp (+one
-// frame step), and sets the marker bit on that first packet. It reports
-// false, leaving b untouched, when another goroutine holds the rewriter.
-func (o *outbound) rewrite(b []byte, from *Endpoint) bool {
+// sealedBufferSize is the size of a buffer receiving SRTP packets: the
+// largest RTP packet plus the largest SRTP overhead.
+const sealedBufferSize = maxPacketSize + srtp.MaxOverhead
+
+// forward prepares the valid RTP packet b, fed by from's reader, for the
+// wire: it rewrites b's header in place (see rewriteHeader) and, when the
+// endpoint sends SRTP, encrypts b into *sealed (allocated on first use; it
+// belongs to the feeding goroutine). It returns the bytes to send: b
+// itself, or the SRTP packet in *sealed. It reports false, leaving b
+// untouched, when another goroutine holds the rewriter, and also when
+// encryption fails.
+func (o *outbound) forward(b []byte, from *Endpoint, sealed *[]byte) ([]byte, bool) {
 	if !o.busy.CompareAndSwap(false, true) {
-		return false
+		return nil, false
 	}
+	out, err := o.seal(b, from, sealed)
+	o.busy.Store(false)
+	return out, err == nil
+}
+
+// seal is forward for a caller that already holds busy. When the
+// endpoint sends SRTP, the returned slice is *sealed's storage.
+func (o *outbound) seal(b []byte, from *Endpoint, sealed *[]byte) ([]byte, error) {
+	o.rewriteHeader(b, from)
+	enc := o.encrypter.Load()
+	if enc == nil {
+		return b, nil
+	}
+	if *sealed == nil {
+		*sealed = make([]byte, sealedBufferSize)
+	}
+	return enc.Encrypt(*sealed, b)
+}
+
+// rewriteHeader rewrites the sequence number, timestamp and SSRC of the
+// valid RTP packet b in place. A change of feeder or of incoming SSRC
+// starts a new mapping that continues the outgoing sequence (+1) and
+// timestamp (+one frame step), and sets the marker bit on that first
+// packet. The caller holds busy.
+func (o *outbound) rewriteHeader(b []byte, from *Endpoint) {
 	seq := binary.BigEndian.Uint16(b[2:])
 	ts := binary.BigEndian.Uint32(b[4:])
 	ssrc := binary.BigEndian.Uint32(b[8:])
@@ -90,6 +132,4 @@ func (o *outbound) rewrite(b []byte, from *Endpoint) bool {
 	binary.BigEndian.PutUint16(b[2:], outSeq)
 	binary.BigEndian.PutUint32(b[4:], outTS)
 	binary.BigEndian.PutUint32(b[8:], o.ssrc)
-	o.busy.Store(false)
-	return true
 }
