@@ -12,7 +12,7 @@ CONFIG    ?= data/gatepbx.yaml
 TEST_DEBS := sip-tester espeak-ng sox
 TEST_BINS := sipp espeak-ng sox
 
-.PHONY: all run build test test-deps unit cross firmware bench bench-relay bench-sip clean vet fuzz
+.PHONY: all run build test test-deps unit cross firmware bench bench-relay bench-api bench-sip clean vet fuzz
 
 all: build
 
@@ -58,11 +58,15 @@ firmware:
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(GOFLAGS_B) -o $(DIST)/gatepbx-linux-amd64 $(PKG)
 	@ls -l $(DIST)
 
-## bench: relay micro-benchmarks, then bounded SIPp REGISTER and call-rate runs through the binary
-bench: bench-relay bench-sip
+## bench: relay micro-benchmarks, HTTP API throughput, then bounded SIPp REGISTER and call-rate runs through the binary
+bench: bench-relay bench-api bench-sip
 
 bench-relay:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./media/relay/
+
+## bench-api: ListActiveCalls with 100 calls in progress: ns/op and req/s in-process, req/s and p99 over loopback HTTP
+bench-api:
+	$(GO) test -run '^$$' -bench 'ListActiveCalls' -benchmem -benchtime 2s ./api/
 
 bench-sip: test-deps build
 	bash scripts/bench-sip.sh $(BIN)

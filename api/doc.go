@@ -1,5 +1,9 @@
-// Package api serves the appliance's HTTP interface on port 9509: a health
-// page now, and the Ozeki-compatible /api command endpoint with its XML
-// envelope and result codes. The call-control commands arrive with the API
-// issue; until then every command is answered with result code 301.
+// Package api serves the appliance's HTTP interface on port 9509: the
+// health page, and the Ozeki-compatible command endpoint (/api, /api/ and
+// /) that answers every request with HTTP 200 and the <Response> envelope
+// carrying an Ozeki result code. It parses and bounds the request,
+// authenticates the API user (cached PBKDF2 check, per-user command and
+// network ACLs, per-source failure limit), and runs the command against
+// the small interfaces it declares (Calls, CallHistory, Extensions), which
+// the firmware's wiring implements. API.md documents every command.
 package api

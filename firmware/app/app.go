@@ -59,6 +59,7 @@ type App struct {
 	hist     *history.Store
 	core     *pbx.Core
 	sip      *ua.Server
+	api      *api.Handler
 	http     *http.Server
 	httpLn   net.Listener
 	sipAddrs ua.Listeners
@@ -324,8 +325,9 @@ func (a *App) startHTTP(cfg config.Config) error {
 		}
 	}
 	a.httpLn = ln
+	a.api = a.newAPIHandler(cfg)
 	a.http = &http.Server{
-		Handler:           api.New(api.Options{Logger: a.log, Status: a}),
+		Handler:           a.api,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -388,9 +390,10 @@ func (a *App) APIAddr() string { return a.httpLn.Addr().String() }
 func (a *App) Core() *pbx.Core { return a.core }
 
 // Reload re-reads the config file. An invalid file is refused and the
-// running config kept. Extensions and passwords change at once; calls in
-// progress are untouched. Listener, port and data-dir changes need a
-// restart and are reported as such.
+// running config kept. Extensions, passwords and API users change at once
+// (cached API logins are dropped); calls in progress are untouched.
+// Listener, port and data-dir changes need a restart and are reported as
+// such.
 func (a *App) Reload() error {
 	cfg, err := config.Load(a.opts.ConfigPath)
 	if err != nil {
@@ -403,12 +406,13 @@ func (a *App) Reload() error {
 	dir := pbx.NewDirectory(cfg.Extensions)
 	a.core.SetDirectory(dir)
 	a.sip.SetDirectory(dir)
+	a.api.SetUsers(apiUsers(cfg))
 	if old.SIP.UDPPort != cfg.SIP.UDPPort || old.SIP.TCPPort != cfg.SIP.TCPPort || old.SIP.TLSPort != cfg.SIP.TLSPort ||
 		old.SIP.BindAddress != cfg.SIP.BindAddress || old.API.Port != cfg.API.Port || old.DataDir != cfg.DataDir ||
 		old.RTP.PortMin != cfg.RTP.PortMin || old.RTP.PortMax != cfg.RTP.PortMax {
 		a.log.Warn("reload: listener, RTP range or data dir changes take effect after a restart")
 	}
-	a.log.Info("config reloaded", "extensions", dir.Len())
+	a.log.Info("config reloaded", "extensions", dir.Len(), "api_users", len(cfg.API.Users))
 	return nil
 }
 

@@ -57,7 +57,6 @@ func (c *Call) send(cmd command) {
 func (c *Call) run() {
 	defer c.core.remove(c)
 	log := c.core.log.With("call", c.id, "caller", c.rec.Caller, "dialed", c.rec.Dialed)
-	c.state = StateSetup
 	final, cause := c.connect()
 	c.end(final, cause)
 	log.Info("call ended", "state", final, "cause", cause,
@@ -110,8 +109,12 @@ func (c *Call) connect() (state, cause string) {
 		case ev := <-b.Events():
 			switch ev.Kind {
 			case ua.EventRinging:
-				c.state = StateRinging
-				c.a.Ringing()
+				// A provisional answer reordered behind the 200 must not
+				// take an answered call back to Ringing.
+				if c.state != StateInCall {
+					c.setState(StateRinging)
+					c.a.Ringing()
+				}
 			case ua.EventEarlyMedia:
 				// The callee plays ringback or an announcement: the caller
 				// hears it through the relay before the answer.
@@ -124,8 +127,8 @@ func (c *Call) connect() (state, cause string) {
 					return "Error", err.Error()
 				}
 				relay.Bridge(c.a.Endpoint(), b.Endpoint())
-				c.state = StateInCall
 				c.rec.Answer = clock.Now()
+				c.setState(StateInCall)
 				mediaCheck = c.mediaTimer()
 			case ua.EventFailed:
 				st, code, reason := failure(ev, noAnswer)

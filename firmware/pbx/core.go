@@ -78,14 +78,17 @@ type Options struct {
 
 // Core owns the table of live calls.
 type Core struct {
-	log     *slog.Logger
-	opts    Options
-	dir     atomic.Pointer[Directory]
-	sip     atomic.Value // Originator
-	mu      sync.Mutex
-	calls   map[string]*Call
-	wg      sync.WaitGroup
-	closing atomic.Bool
+	log   *slog.Logger
+	opts  Options
+	dir   atomic.Pointer[Directory]
+	sip   atomic.Value // Originator
+	mu    sync.Mutex
+	calls map[string]*Call
+	// snapshots holds each live call's published state; only the call's
+	// owner goroutine writes its entry (Call.setState).
+	snapshots map[string]CallSnapshot
+	wg        sync.WaitGroup
+	closing   atomic.Bool
 }
 
 // New makes a core. SetOriginator must be called before calls arrive.
@@ -99,7 +102,7 @@ func New(o Options) *Core {
 	if o.RingTimeout <= 0 {
 		o.RingTimeout = 60 * time.Second
 	}
-	c := &Core{log: o.Logger, opts: o, calls: map[string]*Call{}}
+	c := &Core{log: o.Logger, opts: o, calls: map[string]*Call{}, snapshots: map[string]CallSnapshot{}}
 	if o.Directory == nil {
 		o.Directory = NewDirectory(nil)
 	}
@@ -143,10 +146,12 @@ func (c *Core) Incoming(leg CallerLeg) {
 	}
 	c.mu.Lock()
 	call.id = c.newID()
+	call.rec.CallID = call.id
+	call.state = StateSetup
 	c.calls[call.id] = call
+	c.snapshots[call.id] = call.snapshot()
 	c.wg.Add(1)
 	c.mu.Unlock()
-	call.rec.CallID = call.id
 	go call.run()
 }
 
@@ -184,6 +189,7 @@ func (c *Core) Shutdown(ctx context.Context) error {
 func (c *Core) remove(call *Call) {
 	c.mu.Lock()
 	delete(c.calls, call.id)
+	delete(c.snapshots, call.id)
 	c.mu.Unlock()
 	c.wg.Done()
 }
