@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -81,6 +82,7 @@ type Endpoint struct {
 	latched   atomic.Pointer[netip.AddrPort] // learnt from packets; nil until the first one
 	peer      atomic.Pointer[Endpoint]
 	dtmf      atomic.Pointer[dtmfListener]
+	tap       atomic.Pointer[AudioTapFunc]
 	// decrypter checks and decrypts SRTP arriving on the RTP socket; nil
 	// for plain RTP. The Decrypter is used only by the reader.
 	decrypter atomic.Pointer[srtp.Decrypter]
@@ -188,6 +190,24 @@ func (e *Endpoint) SetDTMFListener(pt uint8, fn func(event uint8, end bool, dura
 		return
 	}
 	e.dtmf.Store(&dtmfListener{pt: pt & 0x7f, fn: fn})
+}
+
+// AudioTapFunc receives a copy-free view of every RTP packet accepted on an
+// endpoint (after SRTP decryption): its payload type, RTP timestamp and
+// payload. It runs on the endpoint's reader goroutine for bridged and
+// unbridged endpoints alike, so it must be cheap, must not block, must not
+// retain payload after it returns and must not call the endpoint's Close.
+// Recorders, in-band DTMF detectors and analog-port bridges use it.
+type AudioTapFunc func(pt uint8, ts uint32, payload []byte)
+
+// SetAudioTap installs fn as e's audio tap; nil removes it. Safe at any
+// time; the next packet sees the new tap.
+func (e *Endpoint) SetAudioTap(fn AudioTapFunc) {
+	if fn == nil {
+		e.tap.Store(nil)
+		return
+	}
+	e.tap.Store(&fn)
 }
 
 // SetSRTP sets how e's far phone protects its media: in checks and
@@ -381,6 +401,9 @@ func (e *Endpoint) prepare(pkt []byte, src netip.AddrPort) (peer *Endpoint, dst 
 	e.stats.lastRx.Store(e.clock.Now().UnixNano())
 	if l := e.dtmf.Load(); l != nil {
 		e.sniffer.sniff(l, pkt, payload)
+	}
+	if tap := e.tap.Load(); tap != nil {
+		(*tap)(pkt[1]&0x7f, binary.BigEndian.Uint32(pkt[4:]), payload)
 	}
 	peer = e.peer.Load()
 	if peer == nil {

@@ -508,3 +508,26 @@ func readerGoroutines() int {
 	dump := string(buf[:runtime.Stack(buf, true)])
 	return strings.Count(dump, "relay.(*Endpoint).readRTP(") + strings.Count(dump, "relay.(*Endpoint).readRTCP(")
 }
+
+func TestAudioTapSeesAcceptedPackets(t *testing.T) {
+	pool := newTestPool(t, 2, nil)
+	a := newLeg(t, pool) // unbridged: the tap sees packets all the same
+	type seen struct {
+		pt      uint8
+		ts      uint32
+		payload string
+	}
+	var got []seen
+	a.ep.SetAudioTap(func(pt uint8, ts uint32, payload []byte) {
+		got = append(got, seen{pt, ts, string(payload)})
+	})
+	src := a.phone.addr
+	a.ep.handlePacket(rtpPacket{pt: 8, seq: 7, ts: 1234, ssrc: 1, payload: []byte("abcd")}.bytes(), src)
+	a.ep.handlePacket([]byte{0x40, 0, 0}, src) // not RTP: never tapped
+	a.ep.SetAudioTap(nil)
+	a.ep.handlePacket(rtpPacket{pt: 8, seq: 8, ts: 1394, ssrc: 1, payload: []byte("efgh")}.bytes(), src)
+	want := []seen{{8, 1234, "abcd"}}
+	if len(got) != len(want) || got[0] != want[0] {
+		t.Fatalf("tap saw %+v, want %+v", got, want)
+	}
+}
