@@ -82,6 +82,11 @@ type APIUser struct {
 	AllowedCommands []string `yaml:"allowed_commands,omitempty"`
 	// AllowedNetworks lists client networks in CIDR form; empty means any.
 	AllowedNetworks []string `yaml:"allowed_networks,omitempty"`
+	// NotifySecret, when set, signs the notifications sent for this user's
+	// commands (FinishedUrl, ErrorUrl, ...) with HMAC-SHA256 so that the
+	// application can check they come from this appliance. It is a shared
+	// secret, stored as written: at least 16 characters.
+	NotifySecret string `yaml:"notify_secret,omitempty"`
 }
 
 // History bounds the call history store.
@@ -155,6 +160,12 @@ func (c *Config) SlogLevel() slog.Level {
 		}
 	}
 	return slog.LevelInfo
+}
+
+// AddressbookDir is where the address books live: DataDir/addressbooks,
+// one CSV file per book.
+func (c *Config) AddressbookDir() string {
+	return filepath.Join(c.DataDir, "addressbooks")
 }
 
 // ScriptPath is where the OzML script of an API extension lives:

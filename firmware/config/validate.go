@@ -50,6 +50,8 @@ var (
 const (
 	maxNumberLength     = 32
 	minSIPPasswordLen   = 8
+	minNotifySecretLen  = 16
+	maxNotifySecretLen  = 256
 	maxNameLength       = 64 // usernames, port names, command names
 	minRTPPort          = 1024
 	maxPort             = 65535
@@ -249,6 +251,13 @@ func (k *checker) api(a *API) {
 				k.addf(cf, "duplicate command %q", cmd)
 			}
 			seenCommand[strings.ToLower(cmd)] = true
+		}
+		switch n := utf8.RuneCountInString(u.NotifySecret); {
+		case u.NotifySecret == "":
+		case n < minNotifySecretLen || len(u.NotifySecret) > maxNotifySecretLen:
+			k.addf(field+".notify_secret", "must be %d to %d characters, got %d", minNotifySecretLen, maxNotifySecretLen, n)
+		case !utf8.ValidString(u.NotifySecret) || hasControl(u.NotifySecret):
+			k.addf(field+".notify_secret", "must be valid UTF-8 without control characters")
 		}
 		for j, network := range u.AllowedNetworks {
 			nf := indexPath(field+".allowed_networks", j)

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -51,6 +53,22 @@ func TestValidateBuiltInCode(t *testing.T) {
 			"bad CIDR",
 			func(c *Config) { c.API.Users[0].AllowedNetworks = []string{"10.0.0.0/8", "300.1.1.0/24"} },
 			`api.users[0].allowed_networks[1]: "300.1.1.0/24" is not a network in CIDR form like 192.168.1.0/24`,
+		},
+		{"notify secret", func(c *Config) { c.API.Users[0].NotifySecret = "0123456789abcdef" }, ""},
+		{
+			"notify secret too short",
+			func(c *Config) { c.API.Users[0].NotifySecret = "short" },
+			"api.users[0].notify_secret: must be 16 to 256 characters, got 5",
+		},
+		{
+			"notify secret too long",
+			func(c *Config) { c.API.Users[0].NotifySecret = strings.Repeat("s", 257) },
+			"api.users[0].notify_secret: must be 16 to 256 characters, got 257",
+		},
+		{
+			"notify secret with a line break",
+			func(c *Config) { c.API.Users[0].NotifySecret = "0123456789\nabcdef" },
+			"api.users[0].notify_secret: must be valid UTF-8 without control characters",
 		},
 		{
 			"display name with CRLF",
@@ -194,5 +212,13 @@ func TestIsScriptName(t *testing.T) {
 		if got := isScriptName(tt.name); got != tt.want {
 			t.Errorf("isScriptName(%q) = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestAddressbookDir(t *testing.T) {
+	c := Defaults()
+	c.DataDir = "/var/lib/gatepbx"
+	if got, want := c.AddressbookDir(), filepath.Join("/var/lib/gatepbx", "addressbooks"); got != want {
+		t.Errorf("AddressbookDir() = %q, want %q", got, want)
 	}
 }
