@@ -17,7 +17,7 @@ type chipType struct {
 var chipTypes = []chipType{
 	{name: "si3210", kind: hal.KindFXS, channels: 1}, // ProSLIC with on-chip DC-DC controller
 	{name: "si3215", kind: hal.KindFXS, channels: 1},
-	{name: "si3226x", kind: hal.KindFXS, channels: 2}, // dual ProSLIC; licensed API and patch blob
+	{name: "si3226x", kind: hal.KindFXS, channels: 2}, // dual ProSLIC; licensed API and patch blob: no driver
 	{name: "si3050", kind: hal.KindFXO, channels: 1},  // DAA system side, with Si3019 line side
 }
 

@@ -70,3 +70,16 @@ func FuzzParseCompatible(f *testing.F) {
 		Match(ParseCompatible(data)) // must not panic
 	})
 }
+
+func FuzzFindALSACard(f *testing.F) {
+	f.Add([]byte(" 1 [sndrpisimplecar]: simple-card - snd_rpi_simple_card\n    snd_rpi_simple_card\n"), "snd_rpi_simple_card")
+	f.Add([]byte(" 0 [x]: y - z"), "0")
+	f.Add([]byte("99 [a]: b"), "a")
+	f.Add([]byte("-1 [a]"), "a")
+	f.Fuzz(func(t *testing.T, data []byte, name string) {
+		n, err := FindALSACard(data, name)
+		if err == nil && (n < 0 || n > 31) {
+			t.Fatalf("card number %d out of range", n)
+		}
+	})
+}

@@ -35,7 +35,7 @@ func TestEmbeddedProfileContents(t *testing.T) {
 		chips     int
 	}{
 		{"sim", DriverSim, "us", []string{"fxs0", "fxs1"}, 0},
-		{"rpi-2fxs-1fxo", DriverHardware, "hu", []string{"fxs0", "fxs1", "fxo0"}, 2},
+		{"rpi-2fxs-1fxo", DriverHardware, "hu", []string{"fxs0", "fxs1", "fxo0"}, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,6 +122,7 @@ func TestParseRejectsBadProfiles(t *testing.T) {
 		{"wrong type", hw("slots: 4", "slots: four"), "cannot unmarshal"},
 		{"bad name", sim("name: test-sim", "name: Test Sim"), `name "Test Sim"`},
 		{"bad region", sim("region: us", "region: usa"), `region "usa"`},
+		{"unknown region", sim("region: us", "region: zz"), `unknown region "zz"`},
 		{"bad driver", sim("driver: sim", "driver: magic"), `driver "magic" must be`},
 		{"no ports", "name: x\ndriver: sim\nregion: us\n", "no ports"},
 		{"duplicate port names", sim("- { name: fxs0, kind: fxs }", "- { name: fxs0, kind: fxs }\n  - { name: fxs0, kind: fxs }"), `port "fxs0" listed twice`},

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gatepbx/gatepbx/hal"
+	"github.com/gatepbx/gatepbx/hal/region"
 )
 
 var (
@@ -31,6 +32,8 @@ func (p Profile) Validate() error {
 	}
 	if !regionPattern.MatchString(p.Region) {
 		v.addf("region %q must be a two-letter lower-case country code", p.Region)
+	} else if _, err := region.Lookup(p.Region); err != nil {
+		v.addf("%v", err)
 	}
 	for _, c := range p.Match.DTCompatible {
 		if c == "" || strings.ContainsAny(c, " \t\r\n\x00") {

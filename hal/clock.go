@@ -5,7 +5,7 @@ import "time"
 // Clock is the time source for everything in the HAL whose behaviour depends
 // on time: event timestamps, ring cadences, and (with the line engine)
 // debounce and flash windows. Real boards run on SystemClock; tests run on
-// a manual clock (sim.ManualClock) so a six-second ring cycle takes no real
+// a manual clock (vclock.Manual) so a six-second ring cycle takes no real
 // time.
 type Clock interface {
 	Now() time.Time

@@ -1,7 +1,13 @@
 // Package hal defines the analog telephony hardware abstraction: the Port,
-// FXS and FXO interfaces the call core drives, the Events ports report, and
-// the value types they exchange (Cadence, CallerID). It holds interfaces and
-// values only; implementations live below it (hal/sim for the simulated
-// board, chip drivers and the line engine later) and package boards turns a
-// board profile into one of them.
+// FXS and FXO interfaces the call core drives, the Events ports report,
+// the 20 ms / 8 kHz AudioStream, and the value types they exchange
+// (Cadence, CallerID, Linefeed). It holds interfaces and values only.
+//
+// Below it: hal/line is the chip-independent line engine every port runs
+// on (hook classification, ring cadences, caller ID, FXO supervision);
+// hal/proslic and hal/daa drive the FXS and FXO chips; hal/pcm moves the
+// audio between a PCM highway and the ports; hal/sim is the simulated
+// board (virtual phones and CO lines on the real engine); hal/cid and
+// hal/region hold caller-ID signal processing and per-country data.
+// Package boards turns a board profile into one of them.
 package hal

@@ -28,8 +28,16 @@ const (
 	BatteryLost
 	// BatteryRestored: battery came back on an FXO line.
 	BatteryRestored
-	// Fault: the port hardware reported a fault (power alarm, chip error).
+	// Fault: the port hardware reported a fault (power alarm, chip error);
+	// Event.Err says what.
 	Fault
+	// CallerIDReceived: caller ID decoded on an FXO line; Event.CallerID
+	// holds it.
+	CallerIDReceived
+	// Disconnect: FXO disconnect supervision decided the far end hung up
+	// (battery drop, polarity reversal or busy tone while seized);
+	// Event.Cause says which.
+	Disconnect
 )
 
 var eventTypeNames = [...]string{
@@ -43,6 +51,8 @@ var eventTypeNames = [...]string{
 	BatteryLost:      "battery-lost",
 	BatteryRestored:  "battery-restored",
 	Fault:            "fault",
+	CallerIDReceived: "caller-id",
+	Disconnect:       "disconnect",
 }
 
 // String returns the event type's name, e.g. "off-hook".
@@ -53,12 +63,62 @@ func (t EventType) String() string {
 	return "EventType(" + strconv.Itoa(int(t)) + ")"
 }
 
-// Event is one thing that happened on a port.
+// DigitSource says how a Digit was dialled.
+type DigitSource uint8
+
+// Digit sources; the zero value means unknown (a simulated phone's Dial).
+const (
+	SourceDTMF  DigitSource = iota + 1 // tone dialling, detected in the audio
+	SourcePulse                        // loop-disconnect (rotary) dialling
+)
+
+// String returns "dtmf", "pulse" or "unknown".
+func (s DigitSource) String() string {
+	switch s {
+	case SourceDTMF:
+		return "dtmf"
+	case SourcePulse:
+		return "pulse"
+	}
+	return "unknown"
+}
+
+// DisconnectCause says what revealed a far-end hang-up on an FXO line.
+type DisconnectCause uint8
+
+// Disconnect causes.
+const (
+	CauseBattery  DisconnectCause = iota + 1 // loop current / battery dropped
+	CausePolarity                            // line polarity reversed
+	CauseBusyTone                            // busy or congestion tone heard
+)
+
+// String returns "battery", "polarity", "busy-tone" or "unknown".
+func (c DisconnectCause) String() string {
+	switch c {
+	case CauseBattery:
+		return "battery"
+	case CausePolarity:
+		return "polarity"
+	case CauseBusyTone:
+		return "busy-tone"
+	}
+	return "unknown"
+}
+
+// Event is one thing that happened on a port. It stays comparable with ==
+// (CallerID is a pointer, Err an interface).
 type Event struct {
 	Port  string // the port's Name
 	Type  EventType
 	Digit byte // for Digit events: '0'-'9', '*', '#', 'A'-'D'
 	At    time.Time
+
+	Source   DigitSource     // Digit: how it was dialled
+	Duration time.Duration   // Flash: how long the hook was down
+	CallerID *CallerID       // CallerIDReceived
+	Cause    DisconnectCause // Disconnect
+	Err      error           // Fault
 }
 
 // ValidDigit reports whether b is a DTMF digit: '0'-'9', '*', '#', 'A'-'D'.

@@ -23,7 +23,9 @@ func TestEventTypeString(t *testing.T) {
 		{Fault, "fault"},
 		{0, "EventType(0)"},
 		{-3, "EventType(-3)"},
-		{Fault + 1, "EventType(11)"},
+		{CallerIDReceived, "caller-id"},
+		{Disconnect, "disconnect"},
+		{Disconnect + 1, "EventType(13)"},
 	}
 	for _, tt := range tests {
 		if got := tt.in.String(); got != tt.want {

@@ -3,6 +3,7 @@ package hal
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Kind says which side of an analog line a port is.
@@ -25,6 +26,11 @@ var (
 	ErrClosed = errors.New("port closed")
 	// ErrOffHook: the command needs an on-hook phone, e.g. Ring.
 	ErrOffHook = errors.New("phone is off hook")
+	// ErrOnHook: the command needs a seized line, e.g. Flash or DialPulse.
+	ErrOnHook = errors.New("line is on hook")
+	// ErrBusy: the port is already doing something that excludes the
+	// command, e.g. DialPulse while a flash is in progress.
+	ErrBusy = errors.New("port busy")
 )
 
 // Port is one analog line. Commands are idempotent and return quickly; the
@@ -54,6 +60,15 @@ type FXS interface {
 	StopRing() error
 	// OffHook reports the current (debounced) hook state.
 	OffHook() bool
+	// SetLinefeed drives the line directly; normal code uses Ring,
+	// ReversePolarity and Disconnect instead.
+	SetLinefeed(Linefeed) error
+	// ReversePolarity switches the idle/talk feed to reversed (true) or
+	// forward (false) polarity, e.g. as answer supervision.
+	ReversePolarity(reversed bool) error
+	// Disconnect removes battery for d (an open-loop disconnect signal
+	// telling the phone the far end hung up) and then restores the feed.
+	Disconnect(d time.Duration) error
 }
 
 // FXO is an office port on a CO line.
@@ -63,6 +78,13 @@ type FXO interface {
 	Seize() error
 	// Release puts the line back on hook; a no-op when already released.
 	Release() error
+	// Flash goes on hook for d and back (a hook flash towards the CO). The
+	// line must be seized.
+	Flash(d time.Duration) error
+	// DialPulse dials digits ('0'-'9') by loop disconnect on a seized line.
+	// It returns at once; the pulses play out on the port's clock. DTMF
+	// dialling goes through the audio stream instead.
+	DialPulse(digits string) error
 }
 
 // Board is one set of ports that is opened and closed together.

@@ -49,9 +49,19 @@ func (c Cadence) Period() time.Duration {
 	return total
 }
 
-// CallerID is what an FXS port sends to the phone while ringing. Encoding
-// (Bell 202 MDMF, ETSI FSK, DTMF) is a region setting of the port.
+// CallerID is what an FXS port sends to the phone while ringing, or what an
+// FXO port received from the CO. Encoding (Bell 202 MDMF, ETSI V.23 FSK,
+// DTMF) is a region setting of the port (hal/cid, hal/region).
 type CallerID struct {
 	Number, Name string
 	Time         time.Time
+	// NumberAbsent and NameAbsent say why Number or Name is empty:
+	// AbsentPrivate ('P'), AbsentUnavailable ('O'), or 0 when not said.
+	NumberAbsent, NameAbsent byte
 }
+
+// Reasons a caller-ID field is absent, as the MDMF/ETSI messages code them.
+const (
+	AbsentUnavailable byte = 'O'
+	AbsentPrivate     byte = 'P'
+)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gatepbx/gatepbx/hal"
+	"github.com/gatepbx/gatepbx/hal/region"
 )
 
 func TestNewBoardNamesPorts(t *testing.T) {
@@ -43,15 +44,16 @@ func TestNewBoardNamesPorts(t *testing.T) {
 	if _, ok := b.Port("fxs9"); ok {
 		t.Error("Port(fxs9) found")
 	}
-	if _, ok := b.FXS("fxo0"); ok {
-		t.Error("FXS(fxo0) found an FXS port")
+	if _, ok := b.Phone("fxo0"); ok {
+		t.Error("Phone(fxo0) found a phone")
 	}
-	if _, ok := b.FXO("fxo0"); !ok {
-		t.Error("FXO(fxo0) not found")
+	if _, ok := b.CO("fxo0"); !ok {
+		t.Error("CO(fxo0) not found")
 	}
 }
 
 func TestNewBoardErrors(t *testing.T) {
+	us, _ := region.Lookup("us")
 	tests := []struct {
 		name    string
 		build   func() (*Board, error)
@@ -61,10 +63,10 @@ func TestNewBoardErrors(t *testing.T) {
 		{"no ports", func() (*Board, error) { return NewBoard("b", 0, 0, nil) }, "no ports"},
 		{"no name", func() (*Board, error) { return NewBoard("", 1, 0, nil) }, "no name"},
 		{"duplicate", func() (*Board, error) {
-			return New("b", []PortSpec{{"x", hal.KindFXS}, {"x", hal.KindFXO}}, nil)
+			return New("b", []PortSpec{{"x", hal.KindFXS}, {"x", hal.KindFXO}}, nil, us)
 		}, `port "x" listed twice`},
-		{"unnamed port", func() (*Board, error) { return New("b", []PortSpec{{"", hal.KindFXS}}, nil) }, "port with no name"},
-		{"bad kind", func() (*Board, error) { return New("b", []PortSpec{{"e0", "e1"}}, nil) }, `unknown kind "e1"`},
+		{"unnamed port", func() (*Board, error) { return New("b", []PortSpec{{"", hal.KindFXS}}, nil, us) }, "port with no name"},
+		{"bad kind", func() (*Board, error) { return New("b", []PortSpec{{"e0", "e1"}}, nil, us) }, `unknown kind "e1"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package sim
+package vclock
 
 import (
 	"sync"
@@ -7,10 +7,10 @@ import (
 	"github.com/gatepbx/gatepbx/hal"
 )
 
-// ManualClock is a hal.Clock that moves only when Advance is called. Timer
+// Manual is a hal.Clock that moves only when Advance is called. Timer
 // callbacks run synchronously inside Advance, in due order, so a test that
 // advances the clock sees every effect before Advance returns.
-type ManualClock struct {
+type Manual struct {
 	advancing sync.Mutex // serialises Advance calls
 
 	mu     sync.Mutex
@@ -20,26 +20,26 @@ type ManualClock struct {
 }
 
 type manualTimer struct {
-	clock *ManualClock
+	clock *Manual
 	when  time.Time
 	seq   uint64 // breaks ties between timers due at the same instant
 	f     func()
 }
 
-// NewManualClock returns a clock reading start.
-func NewManualClock(start time.Time) *ManualClock {
-	return &ManualClock{now: start}
+// New returns a clock reading start.
+func New(start time.Time) *Manual {
+	return &Manual{now: start}
 }
 
 // Now returns the clock's current reading.
-func (c *ManualClock) Now() time.Time {
+func (c *Manual) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
 }
 
 // AfterFunc schedules f to run during the Advance that reaches now+d.
-func (c *ManualClock) AfterFunc(d time.Duration, f func()) hal.Timer {
+func (c *Manual) AfterFunc(d time.Duration, f func()) hal.Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
@@ -51,7 +51,7 @@ func (c *ManualClock) AfterFunc(d time.Duration, f func()) hal.Timer {
 // Advance moves the clock forward by d, running every timer that falls due
 // on the way (including ones scheduled by those timers) at its due time.
 // Timer callbacks must not call Advance themselves.
-func (c *ManualClock) Advance(d time.Duration) {
+func (c *Manual) Advance(d time.Duration) {
 	c.advancing.Lock()
 	defer c.advancing.Unlock()
 
@@ -75,7 +75,7 @@ func (c *ManualClock) Advance(d time.Duration) {
 }
 
 // Pending reports how many timers are scheduled and not yet run or stopped.
-func (c *ManualClock) Pending() int {
+func (c *Manual) Pending() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.timers)
@@ -83,7 +83,7 @@ func (c *ManualClock) Pending() int {
 
 // popDueLocked removes and returns the earliest timer due at or before
 // target, or nil.
-func (c *ManualClock) popDueLocked(target time.Time) *manualTimer {
+func (c *Manual) popDueLocked(target time.Time) *manualTimer {
 	best := -1
 	for i, t := range c.timers {
 		if t.when.After(target) {

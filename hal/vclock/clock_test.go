@@ -1,4 +1,4 @@
-package sim
+package vclock
 
 import (
 	"reflect"
@@ -8,8 +8,8 @@ import (
 
 var epoch = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func TestManualClockRunsTimersInDueOrder(t *testing.T) {
-	c := NewManualClock(epoch)
+func TestManualRunsTimersInDueOrder(t *testing.T) {
+	c := New(epoch)
 	var got []string
 	at := func(label string) func() {
 		return func() { got = append(got, label+"@"+c.Now().Sub(epoch).String()) }
@@ -44,8 +44,8 @@ func TestManualClockRunsTimersInDueOrder(t *testing.T) {
 	}
 }
 
-func TestManualClockLeavesFutureTimers(t *testing.T) {
-	c := NewManualClock(epoch)
+func TestManualLeavesFutureTimers(t *testing.T) {
+	c := New(epoch)
 	fired := false
 	c.AfterFunc(2*time.Second, func() { fired = true })
 	c.Advance(time.Second)
