@@ -23,6 +23,10 @@ const (
 	RecordCompleted Name = "RecordCompleted" // a recording finished (Record's FinishedUrl)
 	DtmfEntered     Name = "DtmfEntered"     // UserInput collected digits (ForwardToUrl)
 	GoTo            Name = "GoTo"            // OzML GoTo fetches the next document
+	// IncomingSMS: an SMS (or SIP MESSAGE) arrived (the configured URL);
+	// SMSDeliveryReport: the fate of a sent one (its DeliveryReportURL).
+	IncomingSMS       Name = "IncomingSMS"
+	SMSDeliveryReport Name = "SMSDeliveryReport"
 )
 
 // Notification is one request to an application: where it goes, how it
@@ -52,7 +56,17 @@ type Notification struct {
 	RecordURL    string        // where the recording can be downloaded (RecordCompleted)
 	DtmfDigits   string        // the digits entered (DtmfEntered)
 	ErrorMessage string        // why the call failed (CallError)
+
+	// The message fields of IncomingSMS and SMSDeliveryReport.
+	SmsID          string // the message's ID (SmsId of SendSMS, MessageId of ReceiveMessage)
+	Sender         string // who sent it
+	Recipient      string // who it is for
+	Text           string // the message text (IncomingSMS)
+	DeliveryStatus string // Delivered or Failed (SMSDeliveryReport)
 }
+
+// smsNames are the notification types about a message.
+var smsNames = []Name{IncomingSMS, SMSDeliveryReport}
 
 // field is one form field: its name, its value, and the types that send
 // it (nil: every type).
@@ -76,7 +90,12 @@ var fields = []field{
 	{"Duration", func(n *Notification) string { return seconds(n.Duration) }, []Name{CallFinished, RecordCompleted}},
 	{"RecordURL", func(n *Notification) string { return n.RecordURL }, []Name{RecordCompleted}},
 	{"DtmfDigits", func(n *Notification) string { return n.DtmfDigits }, []Name{DtmfEntered}},
-	{"ErrorMessage", func(n *Notification) string { return n.ErrorMessage }, []Name{CallError}},
+	{"ErrorMessage", func(n *Notification) string { return n.ErrorMessage }, []Name{CallError, SMSDeliveryReport}},
+	{"SmsId", func(n *Notification) string { return n.SmsID }, smsNames},
+	{"Sender", func(n *Notification) string { return n.Sender }, smsNames},
+	{"Recipient", func(n *Notification) string { return n.Recipient }, smsNames},
+	{"Message", func(n *Notification) string { return n.Text }, []Name{IncomingSMS}},
+	{"DeliveryStatus", func(n *Notification) string { return n.DeliveryStatus }, []Name{SMSDeliveryReport}},
 }
 
 // seconds writes a duration as seconds with three decimals, as

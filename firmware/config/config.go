@@ -29,6 +29,9 @@ type Config struct {
 	RTP        RTP         `yaml:"rtp"`
 	API        API         `yaml:"api"`
 	History    History     `yaml:"history"`
+	SMTP       SMTP        `yaml:"smtp"`
+	GSM        GSM         `yaml:"gsm"`
+	SMS        SMS         `yaml:"sms"`
 	Extensions []Extension `yaml:"extensions"`
 
 	source *source // where Parse found each field; nil for configs built in code
@@ -141,6 +144,9 @@ func Defaults() Config {
 			Port:        9509,
 		},
 		History: History{MaxRecords: 10000},
+		SMTP:    SMTP{Security: SecurityStartTLS},
+		GSM:     GSM{Baud: 115200},
+		SMS:     SMS{SIPMessage: true},
 	}
 }
 

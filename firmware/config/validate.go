@@ -122,6 +122,7 @@ func validate(c *Config, src *source) []*Error {
 	if c.History.MaxRecords <= 0 {
 		k.addf("history.max_records", "must be greater than 0, got %d", c.History.MaxRecords)
 	}
+	k.messaging(c)
 	k.extensions(c.Extensions)
 	k.portConflicts(c)
 	return k.errs

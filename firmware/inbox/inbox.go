@@ -81,6 +81,11 @@ type Message struct {
 	Route  string `json:"route,omitempty"`
 	Status string `json:"status,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// ReportURL and User belong to an outgoing message: where its
+	// delivery report goes, and the API user who sent it (whose secret
+	// signs the report).
+	ReportURL string `json:"report_url,omitempty"`
+	User      string `json:"user,omitempty"`
 	// Downloaded is set once Receive returned it with MarkRead.
 	Downloaded bool   `json:"downloaded,omitempty"`
 	Seq        uint64 `json:"seq"` // store order
