@@ -20,6 +20,9 @@ type User struct {
 	// AllowedNetworks are the client networks the user may call from;
 	// empty means any.
 	AllowedNetworks []netip.Prefix
+	// NotifySecret, when set, signs the notifications sent for this
+	// user's commands (notify.Notification.Secret); see api/API.md.
+	NotifySecret string
 }
 
 // maxVerified bounds the cache of successful logins per user table.

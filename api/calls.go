@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +13,27 @@ type Calls interface {
 	ActiveCalls() []CallInfo
 	// Hangup asks the call to end; false when there is no such call.
 	Hangup(callID string) bool
+	// BlindTransfer transfers the party opposite t.Transferor to t.Target
+	// and waits for the outcome until ctx ends: nil when the target
+	// answered, ErrCallNotFound, ErrCallState, a *ConnectError when the
+	// target failed (the call stays as it was), ErrInProgress when ctx
+	// ended first.
+	BlindTransfer(ctx context.Context, t TransferRequest) error
+	// Hold makes party (caller, callee or all) of an answered call hear
+	// music on hold; Unhold takes it back. Errors as BlindTransfer's.
+	Hold(callID string, party Party) error
+	Unhold(callID string, party Party) error
+	// Forward rings destination instead of the callee of a call that is
+	// still ringing. Errors as BlindTransfer's (ErrCallState when the call
+	// is answered; a *ConnectError leaves it ringing where it was).
+	Forward(callID, destination string) error
+	// AttendedTransfer joins the far parties of two answered calls that
+	// share a party (the transferor), whose legs are ended. An unknown ID
+	// is a *CallNotFoundError; otherwise errors as BlindTransfer's.
+	AttendedTransfer(ctx context.Context, t AttendedRequest) error
+	// SendDTMF sends keys (already checked: 0-9 * # A-D) to party of an
+	// answered call and returns once they are sent. Errors as Hold's.
+	SendDTMF(ctx context.Context, callID, keys string, party Party) error
 }
 
 // CallInfo is one call in progress.
@@ -21,16 +43,18 @@ type CallInfo struct {
 	CallerName string // its display name; kept for notifications, not listed
 	Callee     string // the extension the call was routed to
 	Dialed     string // what the caller dialled
-	State      string // CallStateSetup, CallStateRinging or CallStateInCall
+	State      string // one of the CallState constants
 	Start      time.Time
 	Answer     time.Time // zero until answered
 }
 
 // Call states reported by ListActiveCalls.
 const (
-	CallStateSetup   = "Setup"
-	CallStateRinging = "Ringing"
-	CallStateInCall  = "InCall"
+	CallStateSetup    = "Setup"
+	CallStateRinging  = "Ringing"
+	CallStateInCall   = "InCall"
+	CallStateHold     = "Hold"         // a party hears music on hold
+	CallStateTransfer = "Transferring" // a transfer target rings
 )
 
 // timeLayout is how the reference writes times: "2019-04-09 10:34:07".

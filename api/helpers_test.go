@@ -75,9 +75,10 @@ func (c *fakeChecker) check(hash, pw string) bool {
 var testNow = time.Date(2019, 4, 9, 10, 35, 0, 0, time.UTC)
 
 type fakeCalls struct {
-	mu     sync.Mutex
-	calls  []CallInfo
-	hungUp []string
+	mu      sync.Mutex
+	calls   []CallInfo
+	hungUp  []string
+	control []string // call-control requests, see callcontrol_test.go
 }
 
 func (f *fakeCalls) ActiveCalls() []CallInfo {

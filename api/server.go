@@ -40,6 +40,15 @@ type Options struct {
 	Calls      Calls
 	History    CallHistory
 	Extensions Extensions
+	// Addressbooks serves ListAddressbookNames and ListAddressbookContacts
+	// (nil: no books).
+	Addressbooks Addressbooks
+	// Mail queues SendEmail (*mailq.Queue; nil: 501); Messages routes
+	// SendSMS and SendMessage (*messaging.Router; nil: 501); Inbox serves
+	// ReceiveMessage (*inbox.Store; nil: no messages).
+	Mail     Mailer
+	Messages MessageSender
+	Inbox    MessageStore
 	// Users are the API accounts at start; SetUsers replaces them.
 	Users []User
 	// CheckPassword reports whether password matches a User.PasswordHash

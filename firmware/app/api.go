@@ -1,9 +1,14 @@
 package app
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/gatepbx/gatepbx/api"
+	"github.com/gatepbx/gatepbx/api/notify"
 	"github.com/gatepbx/gatepbx/firmware/config"
 	"github.com/gatepbx/gatepbx/firmware/history"
 	"github.com/gatepbx/gatepbx/firmware/pbx"
@@ -45,6 +50,78 @@ func (c apiCalls) ActiveCalls() []api.CallInfo {
 }
 
 func (c apiCalls) Hangup(callID string) bool { return c.core.Hangup(callID) }
+
+// apiParties maps the API's party names to the core's.
+var apiParties = map[api.Party]pbx.Party{api.PartyCaller: pbx.PartyCaller, api.PartyCallee: pbx.PartyCallee, api.PartyAll: pbx.PartyBoth}
+
+func (c apiCalls) BlindTransfer(ctx context.Context, t api.TransferRequest) error {
+	err := c.core.BlindTransfer(ctx, pbx.Transfer{CallID: t.CallID, Transferor: apiParties[t.Transferor], Target: t.Target, FinishedURL: t.FinishedURL})
+	return apiError(err)
+}
+
+func (c apiCalls) Hold(callID string, p api.Party) error {
+	return apiError(c.core.Hold(callID, apiParties[p]))
+}
+
+func (c apiCalls) Unhold(callID string, p api.Party) error {
+	return apiError(c.core.Unhold(callID, apiParties[p]))
+}
+
+func (c apiCalls) Forward(callID, destination string) error {
+	return apiError(c.core.Forward(callID, destination))
+}
+
+func (c apiCalls) AttendedTransfer(ctx context.Context, t api.AttendedRequest) error {
+	err := c.core.AttendedTransfer(ctx, pbx.Attended{TransferredCallID: t.TransferredCallID, TargetCallID: t.TargetCallID, Transferor: apiParties[t.Transferor]})
+	var nc *pbx.NoCallError
+	if errors.As(err, &nc) {
+		return &api.CallNotFoundError{ID: nc.ID}
+	}
+	return apiError(err)
+}
+
+func (c apiCalls) SendDTMF(ctx context.Context, callID, keys string, p api.Party) error {
+	return apiError(c.core.SendDTMF(ctx, callID, keys, apiParties[p]))
+}
+
+// callEnded is the core's OnEnd: a call transferred by the API with a
+// FinishedUrl gets its CallFinished notification (unsigned: the request
+// that named the URL is long gone).
+func (a *App) callEnded(r history.Record, finishedURL string) {
+	if finishedURL == "" || a.notify == nil {
+		return
+	}
+	var talk time.Duration
+	if !r.Answer.IsZero() {
+		talk = r.End.Sub(r.Answer)
+	}
+	err := a.notify.Send(notify.Notification{
+		Name: notify.CallFinished, URL: finishedURL,
+		CallID: r.CallID, Caller: r.Caller, CallerID: r.Caller, CallerDisplayName: r.CallerName,
+		Callee: r.Callee, Dialed: r.Dialed, CallState: r.State, Duration: talk,
+	})
+	if err != nil {
+		a.log.Warn("FinishedUrl not notified", "call", r.CallID, "err", err)
+	}
+}
+
+// apiError maps the core's call-control errors to the api's.
+func apiError(err error) error {
+	var ce *pbx.ConnectError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce):
+		return &api.ConnectError{Target: ce.Target, State: ce.State}
+	case errors.Is(err, pbx.ErrNoCall), errors.Is(err, pbx.ErrCallEnded):
+		return fmt.Errorf("%w: %w", api.ErrCallNotFound, err)
+	case errors.Is(err, pbx.ErrNotAnswered), errors.Is(err, pbx.ErrAnswered), errors.Is(err, pbx.ErrTransferring), errors.Is(err, pbx.ErrBadParty), errors.Is(err, pbx.ErrBadKeys):
+		return fmt.Errorf("%w: %w", api.ErrCallState, err)
+	case errors.Is(err, pbx.ErrPending):
+		return fmt.Errorf("%w: %w", api.ErrInProgress, err)
+	}
+	return err
+}
 
 // apiHistory adapts the call-history store.
 type apiHistory struct{ store *history.Store }

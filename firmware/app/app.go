@@ -19,12 +19,14 @@ import (
 	"time"
 
 	"github.com/gatepbx/gatepbx/api"
+	"github.com/gatepbx/gatepbx/api/notify"
 	"github.com/gatepbx/gatepbx/boards"
 	"github.com/gatepbx/gatepbx/firmware/config"
 	"github.com/gatepbx/gatepbx/firmware/history"
 	"github.com/gatepbx/gatepbx/firmware/pbx"
 	"github.com/gatepbx/gatepbx/firmware/tlscert"
 	"github.com/gatepbx/gatepbx/hal"
+	"github.com/gatepbx/gatepbx/media/player"
 	"github.com/gatepbx/gatepbx/media/relay"
 	"github.com/gatepbx/gatepbx/sip/sdp"
 	"github.com/gatepbx/gatepbx/sip/ua"
@@ -58,6 +60,8 @@ type App struct {
 	boardErr error
 	hist     *history.Store
 	core     *pbx.Core
+	audio    *player.Library // hold music and tones for the core
+	notify   *notify.Client  // requests to applications (FinishedUrl, ...)
 	sip      *ua.Server
 	api      *api.Handler
 	http     *http.Server
@@ -167,10 +171,18 @@ func (a *App) start(ctx context.Context) error {
 		return fmt.Errorf("rtp ports: %w", err)
 	}
 
+	// Music on hold is moh.wav or moh.mp3 in the data dir, else the
+	// built-in melody; tones follow the region.
+	a.audio, err = player.New(player.Options{Root: cfg.DataDir, Region: cfg.Region, Logger: a.log})
+	if err != nil {
+		return fmt.Errorf("audio library: %w", err)
+	}
+	a.notify = notify.New(notify.Options{Logger: a.log})
 	dir := pbx.NewDirectory(cfg.Extensions)
 	a.core = pbx.New(pbx.Options{
 		Logger: a.log, Clock: a.opts.Clock, History: hist, Directory: dir,
 		RingTimeout: cfg.SIP.RingTimeout, MediaTimeout: cfg.RTP.MediaTimeout,
+		Player: pbx.NewStreamPlayer(a.audio, a.log), OnEnd: a.callEnded,
 	})
 
 	lns, tlsConf, err := a.listen(cfg, advertise)
@@ -433,6 +445,12 @@ func (a *App) Shutdown(ctx context.Context) error {
 		_ = a.http.Shutdown(hctx)
 		cancel()
 	}
+	if a.notify != nil {
+		// The calls' last notifications are queued by now.
+		nctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_ = a.notify.Close(nctx)
+		cancel()
+	}
 	a.closeAll()
 	return errors.Join(errs...)
 }
@@ -446,6 +464,9 @@ func (a *App) closeAll() {
 	}
 	if a.hist != nil {
 		a.hist.Close()
+	}
+	if a.audio != nil {
+		a.audio.Close()
 	}
 	if a.board != nil {
 		a.board.Close()

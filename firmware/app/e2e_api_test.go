@@ -38,19 +38,40 @@ func mustHashAPIPassword(t *testing.T, pw string) string {
 
 // apiResponse is the <Response> document as a client decodes it.
 type apiResponse struct {
-	Code        int    `xml:"Code"`
-	Message     string `xml:"Message"`
-	ActiveCalls []struct {
-		CallId, Source, CallerId, Destination, CallerDialed, CalleeDialed string
-		StartTime, RingDuration, TalkDuration, CallState                  string
-	} `xml:"ActiveCalls>Call"`
-	TotalRecords int `xml:"TotalRecords"`
+	Code         int             `xml:"Code"`
+	Message      string          `xml:"Message"`
+	ActiveCalls  []apiActiveCall `xml:"ActiveCalls>Call"`
+	TotalRecords int             `xml:"TotalRecords"`
 	CallHistory  []struct {
 		StartTime, Direction, Source, Destination, State, Dialed, CallerId, Type, CallId string
 	} `xml:"CallHistory>Call"`
 	Extensions []struct {
 		Id, PhoneNumber, Type, State string
 	} `xml:"Extensions>ExtensionSummary"`
+}
+
+// apiActiveCall is one <Call> of ListActiveCalls.
+type apiActiveCall struct {
+	CallId, Source, CallerId, Destination, CallerDialed, CalleeDialed string
+	StartTime, RingDuration, TalkDuration, CallState                  string
+}
+
+// waitInCall waits until ListActiveCalls shows exactly one call, InCall,
+// and returns it.
+func waitInCall(t *testing.T, a *App) (call apiActiveCall) {
+	t.Helper()
+	waitFor(t, "one call InCall", func() bool {
+		r := apiGet(t, a, "command", "ListActiveCalls")
+		if r.Code != 200 || len(r.ActiveCalls) > 1 {
+			t.Fatalf("ListActiveCalls: %+v", r)
+		}
+		if len(r.ActiveCalls) == 1 && r.ActiveCalls[0].CallState == "InCall" {
+			call = r.ActiveCalls[0]
+			return true
+		}
+		return false
+	})
+	return call
 }
 
 // apiGet sends GET /api with the name/value pairs and the test user's
@@ -94,23 +115,12 @@ func TestAPIHangupActiveCall(t *testing.T) {
 	b := callee(t, a, "uas_answer.xml", "uas_wait.part", 0)
 	c := caller(t, a, "uac_call.xml", "hangup_wait.part", "102", map[string]string{})
 
-	var id string
-	waitFor(t, "the call InCall in ListActiveCalls", func() bool {
-		r := apiGet(t, a, "command", "ListActiveCalls")
-		if r.Code != 200 || len(r.ActiveCalls) > 1 {
-			t.Fatalf("ListActiveCalls: %+v", r)
-		}
-		if len(r.ActiveCalls) == 1 && r.ActiveCalls[0].CallState == "InCall" {
-			call := r.ActiveCalls[0]
-			if call.Source != "101" || call.CallerId != "101" || call.Destination != "102" || call.CallerDialed != "102" ||
-				call.CalleeDialed != "102" || call.StartTime == "" || call.CallId == "" {
-				t.Fatalf("active call %+v", call)
-			}
-			id = call.CallId
-			return true
-		}
-		return false
-	})
+	call := waitInCall(t, a)
+	if call.Source != "101" || call.CallerId != "101" || call.Destination != "102" || call.CallerDialed != "102" ||
+		call.CalleeDialed != "102" || call.StartTime == "" || call.CallId == "" {
+		t.Fatalf("active call %+v", call)
+	}
+	id := call.CallId
 
 	ext := apiGet(t, a, "command", "ListExtensions")
 	states := map[string]string{}

@@ -16,12 +16,7 @@ import (
 // silentCallee is callee without -rtp_echo: a phone that sends no RTP.
 func silentCallee(t *testing.T, a *App, scen, part string) *sipptest.Peer {
 	t.Helper()
-	r := sipptest.Start(t, sipptest.Config{Scenario: scenario(t, scen, map[string]string{"USER": "102"}, part),
-		Service: "102", User: "102", Password: testPasswords["102"], Target: a.SIPUDPAddr()})
-	sipptest.Run(t, sipptest.Config{Scenario: scenario(t, "register_contact.xml", map[string]string{"CONTACTPORT": strconv.Itoa(r.Port())}, ""),
-		Service: "102", User: "102", Password: testPasswords["102"], Target: a.SIPUDPAddr()})
-	waitFor(t, "102 registered", func() bool { return len(a.sip.Registrar().Lookup("102")) > 0 })
-	return r
+	return phone(t, a, "102", scen, part, map[string]string{}, false)
 }
 
 // waitBoth waits for the caller and the callee SIPp.

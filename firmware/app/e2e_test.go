@@ -4,10 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,15 +25,24 @@ import (
 
 var testPasswords = map[string]string{"101": "pw101-Secret", "102": "pw102-Secret", "103": "pw103-Secret"}
 
-// scenario renders a testdata/sipp scenario with vars and with part (a
-// .part file, "" for none) in its <!--HANGUP--> slot.
-func scenario(t *testing.T, name string, vars map[string]string, part string) string {
+// scenario renders a testdata/sipp scenario with vars and with parts
+// (.part files, "" for none) in its <!--HANGUP--> slot, in order.
+func scenario(t *testing.T, name string, vars map[string]string, parts ...string) string {
 	t.Helper()
-	var parts []string
-	if part != "" {
-		parts = []string{part}
+	var use []string
+	for _, p := range parts {
+		if p != "" {
+			use = append(use, p)
+		}
 	}
-	return sipptest.Render(t, []string{filepath.Join("testdata", "sipp")}, name, parts, vars)
+	if _, ok := vars["INVITEHEADERS"]; !ok {
+		vars = maps.Clone(vars)
+		if vars == nil {
+			vars = map[string]string{}
+		}
+		vars["INVITEHEADERS"] = ""
+	}
+	return sipptest.Render(t, []string{filepath.Join("testdata", "sipp")}, name, use, vars)
 }
 
 // testConfig is a loopback config with three SIP extensions.
@@ -176,14 +187,22 @@ func TestRegisterStaleNonce(t *testing.T) {
 // registration would) before returning.
 func callee(t *testing.T, a *App, scen, part string, talk time.Duration) *sipptest.Peer {
 	t.Helper()
-	vars := map[string]string{"TALK": strconv.Itoa(int(talk / time.Millisecond)), "USER": "102"}
-	r := sipptest.Start(t, sipptest.Config{Scenario: scenario(t, scen, vars, part), Service: "102", User: "102", Password: testPasswords["102"], Target: a.SIPUDPAddr(), Echo: true})
+	return phone(t, a, "102", scen, part, map[string]string{"TALK": strconv.Itoa(int(talk / time.Millisecond))}, true)
+}
+
+// phone starts a SIPp phone for number that waits for calls (scenario
+// scen with part in its slot; "a.part+b.part" for several), echoing RTP when echo is set, and registers
+// it before returning.
+func phone(t *testing.T, a *App, number, scen, part string, vars map[string]string, echo bool) *sipptest.Peer {
+	t.Helper()
+	vars["USER"] = number
+	r := sipptest.Start(t, sipptest.Config{Scenario: scenario(t, scen, vars, strings.Split(part, "+")...), Service: number, User: number, Password: testPasswords[number], Target: a.SIPUDPAddr(), Echo: echo})
 	reg := sipptest.Start(t, sipptest.Config{Scenario: scenario(t, "register_contact.xml", map[string]string{"CONTACTPORT": strconv.Itoa(r.Port())}, ""),
-		Service: "102", User: "102", Password: testPasswords["102"], Target: a.SIPUDPAddr()})
+		Service: number, User: number, Password: testPasswords[number], Target: a.SIPUDPAddr()})
 	if err := reg.Wait(); err != nil {
-		t.Fatalf("registering 102: %v", err)
+		t.Fatalf("registering %s: %v", number, err)
 	}
-	waitFor(t, "102 registered", func() bool { return len(a.sip.Registrar().Lookup("102")) > 0 })
+	waitFor(t, number+" registered", func() bool { return len(a.sip.Registrar().Lookup(number)) > 0 })
 	return r
 }
 
@@ -241,6 +260,7 @@ func TestCallFailures(t *testing.T) {
 		{"busy", "uas_busy.xml", "102", "486", "Busy"},
 		{"not registered", "", "103", "480", "NotRegistered"},
 		{"unknown number", "", "555", "404", "NotFound"},
+		{"replaces no dialog of ours", "", "102", "481", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,7 +270,11 @@ func TestCallFailures(t *testing.T) {
 			if tc.calleeScn != "" {
 				b = callee(t, a, tc.calleeScn, "", 0)
 			}
-			c := caller(t, a, "uac_fail.xml", "", tc.dialed, map[string]string{"CODE": tc.code})
+			vars := map[string]string{"CODE": tc.code}
+			if tc.code == "481" {
+				vars["INVITEHEADERS"] = "\n      Replaces: nosuchcall@127.0.0.1;to-tag=a;from-tag=b"
+			}
+			c := caller(t, a, "uac_fail.xml", "", tc.dialed, vars)
 			if err := c.Wait(); err != nil {
 				t.Fatalf("caller: %v", err)
 			}
@@ -258,6 +282,12 @@ func TestCallFailures(t *testing.T) {
 				if err := b.Wait(); err != nil {
 					t.Fatalf("callee: %v", err)
 				}
+			}
+			if tc.wantState == "" {
+				if a.hist.Len() != 0 || a.Core().ActiveCalls() != 0 {
+					t.Fatal("a refused INVITE made a call")
+				}
+				return
 			}
 			if rec := lastRecord(t, a, 1); rec.State != tc.wantState {
 				t.Fatalf("history state %q, want %q (%+v)", rec.State, tc.wantState, rec)

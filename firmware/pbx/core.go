@@ -21,6 +21,8 @@ import (
 type Leg interface {
 	Events() <-chan ua.Event
 	Endpoint() *relay.Endpoint
+	// Formats is the leg's negotiated format list (once answered).
+	Formats() []sdp.Format
 	Hangup()
 	Done() <-chan struct{}
 }
@@ -40,7 +42,6 @@ type CallerLeg interface {
 // CalleeLeg is a leg the appliance originated.
 type CalleeLeg interface {
 	Leg
-	Formats() []sdp.Format
 }
 
 // Originator makes outgoing legs to an extension.
@@ -74,6 +75,14 @@ type Options struct {
 	Directory    *Directory
 	RingTimeout  time.Duration
 	MediaTimeout time.Duration // 0 disables
+	// Player plays music on hold and the tones of transfers; nil plays
+	// silence (nothing is sent).
+	Player Player
+	// OnEnd, when set, is called with every history record the core
+	// writes (a transferred conversation's and the call's final one) and
+	// the FinishedUrl of the call's last API transfer, "" when none. It
+	// runs on the call's goroutine and must not block.
+	OnEnd func(r history.Record, finishedURL string)
 }
 
 // Core owns the table of live calls.
@@ -137,8 +146,12 @@ func (c *Core) Incoming(leg CallerLeg) {
 		leg.Reject(503, "Service Unavailable")
 		return
 	}
+	if r, ok := leg.(interface{ Replaces() ua.Replaced }); ok && r.Replaces() != nil {
+		c.replaceLeg(leg, r.Replaces())
+		return
+	}
 	call := &Call{
-		core: c, a: leg, inbox: make(chan command, 4),
+		core: c, a: leg, inbox: make(chan command, 4), done: make(chan struct{}), ending: make(chan struct{}),
 		rec: history.Record{
 			Direction: "internal", Caller: leg.Caller().Number, CallerName: leg.Caller().DisplayName,
 			Dialed: leg.Dialed(), Callee: leg.Dialed(), Start: c.opts.Clock.Now(),

@@ -74,7 +74,7 @@ type fakeLeg struct {
 	hangups int
 }
 
-func newFakeLeg(t *testing.T, pool *relay.PortPool) *fakeLeg {
+func newFakeLeg(t testing.TB, pool *relay.PortPool) *fakeLeg {
 	t.Helper()
 	ep, err := pool.Allocate()
 	if err != nil {
@@ -87,6 +87,7 @@ func newFakeLeg(t *testing.T, pool *relay.PortPool) *fakeLeg {
 func (l *fakeLeg) Events() <-chan ua.Event   { return l.events }
 func (l *fakeLeg) Endpoint() *relay.Endpoint { return l.ep }
 func (l *fakeLeg) Done() <-chan struct{}     { return l.done }
+func (l *fakeLeg) Formats() []sdp.Format     { return []sdp.Format{sdp.PCMA, sdp.TelephoneEvent} }
 func (l *fakeLeg) finish()                   { l.once.Do(func() { close(l.done) }) }
 func (l *fakeLeg) Hangup() {
 	l.mu.Lock()
@@ -183,7 +184,7 @@ func (h *memHistory) wait(t *testing.T) history.Record {
 	return h.recs[0]
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

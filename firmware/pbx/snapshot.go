@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gatepbx/gatepbx/media/relay"
 )
 
 // CallSnapshot is a copy of a live call's public state. The call's owner
@@ -18,15 +20,44 @@ type CallSnapshot struct {
 	State      State  // Setup, Ringing or InCall
 	Start      time.Time
 	Answer     time.Time // zero until answered
+
+	// the parties' endpoints, for RTPStats (their counters are atomic)
+	callerEP, calleeEP *relay.Endpoint
 }
 
 // snapshot builds the call's current snapshot; only the owner goroutine
 // (or Incoming, before that goroutine starts) calls it.
 func (c *Call) snapshot() CallSnapshot {
-	return CallSnapshot{
+	s := CallSnapshot{
 		ID: c.id, Caller: c.rec.Caller, CallerName: c.rec.CallerName, Callee: c.rec.Callee,
 		Dialed: c.rec.Dialed, State: c.state, Start: c.rec.Start, Answer: c.rec.Answer,
 	}
+	if l := c.parties[callerSide].leg; l != nil {
+		s.callerEP = l.Endpoint()
+	}
+	if l := c.parties[calleeSide].leg; l != nil {
+		s.calleeEP = l.Endpoint()
+	}
+	return s
+}
+
+// RTPStats returns the RTP counters of a live call's caller and callee
+// legs (as the history record will hold them); ok is false when there is
+// no such call.
+func (c *Core) RTPStats(callID string) (caller, callee relay.Stats, ok bool) {
+	c.mu.Lock()
+	s, ok := c.snapshots[callID]
+	c.mu.Unlock()
+	if !ok {
+		return relay.Stats{}, relay.Stats{}, false
+	}
+	if s.callerEP != nil {
+		caller = s.callerEP.Stats()
+	}
+	if s.calleeEP != nil {
+		callee = s.calleeEP.Stats()
+	}
+	return caller, callee, true
 }
 
 // setState moves the call to s and publishes the new snapshot. Only the

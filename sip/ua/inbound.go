@@ -21,7 +21,13 @@ type InboundLeg struct {
 	// offered is the caller's offer limited to the formats we support,
 	// with the caller's payload type numbers.
 	offered []sdp.Format
+	// replaces is the leg an INVITE with Replaces (RFC 3891) takes over.
+	replaces Replaced
 }
+
+// Replaces is the leg of ours this call replaces (an INVITE with a
+// Replaces header), nil for an ordinary call.
+func (l *InboundLeg) Replaces() Replaced { return l.replaces }
 
 // Caller is the authenticated calling extension.
 func (l *InboundLeg) Caller() Party { return l.caller }
@@ -81,7 +87,10 @@ func (l *InboundLeg) Answer(formats []sdp.Format) error {
 		return fmt.Errorf("ua: answer: %w", err)
 	}
 	l.answered.Store(true)
-	if err := l.d.RespondSDP(body); err != nil {
+	res := sip.NewSDPResponseFromRequest(l.d.InviteRequest, body)
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	res.AppendHeader(sip.NewHeader("Supported", supported))
+	if err := l.d.WriteResponse(res); err != nil {
 		l.finish()
 		return fmt.Errorf("ua: 200 OK not acknowledged: %w", err)
 	}
@@ -145,6 +154,14 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, status, statusText(status))
 		return
 	}
+	var replaced Replaced
+	if h := req.GetHeader("Replaces"); h != nil {
+		// Only confirmed dialogs of ours can be replaced (RFC 3891 3).
+		if replaced = s.findReplaced(h.Value()); replaced == nil {
+			s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+			return
+		}
+	}
 	dua := s.dialogUAs[transportOf(req)]
 	if dua == nil {
 		s.respond(req, tx, 500, "Server Internal Error")
@@ -162,9 +179,12 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, 400, "Bad Request")
 		return
 	}
-	l := &InboundLeg{legBase: newLegBase(s, ep, dua), d: d, offer: offer, offered: offered, dialed: req.Recipient.User}
+	l := &InboundLeg{legBase: newLegBase(s, ep, dua), d: d, offer: offer, offered: offered, dialed: req.Recipient.User, replaces: replaced}
 	l.dlg = d
 	l.caller = Party{Number: user, DisplayName: s.dir().DisplayName(user)}
+	if c := req.Contact(); c != nil {
+		l.setRemoteTarget(c.Address)
+	}
 	if err := l.applyRemote(offer); err != nil {
 		l.Reject(488, "Not Acceptable Here")
 		return

@@ -28,6 +28,9 @@ const (
 	EventCancelled                       // the caller sent CANCEL before answer (inbound legs)
 	EventDTMF                            // a digit arrived by SIP INFO
 	EventEarlyMedia                      // 183 with SDP: the callee's media flows before answer (outbound legs)
+	EventHold                            // the far phone put the call on hold (re-INVITE sendonly/inactive/0.0.0.0)
+	EventUnhold                          // the far phone took the call off hold
+	EventRefer                           // the far phone asks for a transfer (REFER); Event.Refer reports back
 )
 
 func (k EventKind) String() string {
@@ -46,6 +49,12 @@ func (k EventKind) String() string {
 		return "dtmf"
 	case EventEarlyMedia:
 		return "early-media"
+	case EventHold:
+		return "hold"
+	case EventUnhold:
+		return "unhold"
+	case EventRefer:
+		return "refer"
 	}
 	return fmt.Sprintf("event(%d)", int(k))
 }
@@ -53,9 +62,29 @@ func (k EventKind) String() string {
 // Event is one thing that happened on a leg.
 type Event struct {
 	Kind   EventKind
-	Code   int    // SIP status for EventFailed
-	Reason string // reason phrase or cause
-	Digit  byte   // for EventDTMF
+	Code   int            // SIP status for EventFailed
+	Reason string         // reason phrase or cause
+	Digit  byte           // for EventDTMF
+	Target string         // for EventRefer: the number to transfer to
+	Refer  TransferReport // for EventRefer: reports the transfer's progress (a *Refer)
+	// Replaces is the Refer-To's Replaces (attended transfer), and
+	// ReplacesLeg the leg of that dialog, nil when it is none of ours.
+	Replaces    string
+	ReplacesLeg Replaced
+}
+
+// Replaced identifies the leg an attended transfer replaces: the core
+// finds its call by the leg's endpoint.
+type Replaced interface {
+	Endpoint() *relay.Endpoint
+}
+
+// TransferReport reports a transfer's progress to the phone that asked
+// for it: provisional statuses, then one final status.
+type TransferReport interface {
+	Progress(code int, reason string)
+	Finish(code int, reason string)
+	Done() <-chan struct{}
 }
 
 // Party names one side of a call.
@@ -68,6 +97,7 @@ type Party struct {
 type sipDialog interface {
 	ReadBye(req *sip.Request, tx sip.ServerTransaction) error
 	ReadRequest(req *sip.Request, tx sip.ServerTransaction) error
+	Do(ctx context.Context, req *sip.Request) (*sip.Response, error)
 }
 
 // legBase is what inbound and outbound legs share: media, events, SDP
@@ -88,6 +118,8 @@ type legBase struct {
 	origin    sdp.Origin
 	formats   []sdp.Format // negotiated formats this leg's SDP carries
 	dialogID  string
+	target    sip.Uri // the far phone's Contact: in-dialog requests go there
+	held      bool    // the far phone's last offer put the call on hold
 	answered  atomic.Bool
 	finalized atomic.Bool
 }
@@ -113,6 +145,16 @@ func (l *legBase) Formats() []sdp.Format {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]sdp.Format(nil), l.formats...)
+}
+
+// confirmed reports whether the leg's dialog is answered and not over.
+func (l *legBase) confirmed() bool {
+	select {
+	case <-l.done:
+		return false
+	default:
+		return l.answered.Load()
+	}
 }
 
 // Done is closed when the leg has ended and released its resources.
@@ -144,6 +186,19 @@ func (l *legBase) setDialogID(id string, d dialogLeg) {
 	l.dialogID = id
 	l.mu.Unlock()
 	l.srv.addDialog(id, d)
+}
+
+// setRemoteTarget keeps where the far phone takes in-dialog requests.
+func (l *legBase) setRemoteTarget(u sip.Uri) {
+	l.mu.Lock()
+	l.target = *u.Clone()
+	l.mu.Unlock()
+}
+
+func (l *legBase) remoteTarget() sip.Uri {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return *l.target.Clone()
 }
 
 func (l *legBase) getDialogID() string {
@@ -225,7 +280,28 @@ func (l *legBase) answerReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res := sip.NewSDPResponseFromRequest(req, l.localSDP(dir, true))
 	res.AppendHeader(sip.HeaderClone(&l.dua.ContactHDR))
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	res.AppendHeader(sip.NewHeader("Supported", supported))
 	l.srv.send(tx, res)
+	if len(body) > 0 {
+		l.noteHold(dir == sdp.RecvOnly || dir == sdp.Inactive)
+	}
+}
+
+// noteHold tells the core when the far phone puts the call on hold or
+// takes it off: its offer stopped (or resumed) receiving media. The other
+// party's phone never sees this; the core plays music on hold instead.
+func (l *legBase) noteHold(held bool) {
+	l.mu.Lock()
+	changed := held != l.held
+	l.held = held
+	l.mu.Unlock()
+	switch {
+	case changed && held:
+		l.emit(Event{Kind: EventHold, Reason: "re-INVITE"})
+	case changed:
+		l.emit(Event{Kind: EventUnhold, Reason: "re-INVITE"})
+	}
 }
 
 // mirror is the answer's direction for an offer's direction; sendrecv

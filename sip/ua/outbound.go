@@ -62,6 +62,7 @@ func (s *Server) Originate(ctx context.Context, number string, from Party, forma
 	req.AppendHeader(fromHdr)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: number, Host: host}, Params: sip.NewParams()})
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	req.AppendHeader(sip.NewHeader("Supported", supported))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(l.localSDP("", false))
 
@@ -112,6 +113,11 @@ func (l *OutboundLeg) wait(ctx context.Context) {
 		return
 	}
 	l.setDialogID(l.b.ID, l)
+	if c := l.b.InviteResponse.Contact(); c != nil {
+		l.setRemoteTarget(c.Address)
+	} else {
+		l.setRemoteTarget(l.b.InviteRequest.Recipient)
+	}
 	ans, perr := sdp.Parse(l.b.InviteResponse.Body())
 	if perr == nil {
 		perr = l.applyRemote(ans)

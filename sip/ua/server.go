@@ -26,7 +26,8 @@ import (
 
 // Allow and Supported are advertised in OPTIONS answers and dialogs.
 const (
-	allowMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER"
+	allowMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER, NOTIFY"
+	supported    = "replaces"
 	acceptTypes  = "application/sdp, application/dtmf-relay, application/dtmf"
 )
 
@@ -114,6 +115,9 @@ type dialogLeg interface {
 	onBye(req *sip.Request, tx sip.ServerTransaction)
 	onReInvite(req *sip.Request, tx sip.ServerTransaction)
 	onInfo(req *sip.Request, tx sip.ServerTransaction)
+	onRefer(req *sip.Request, tx sip.ServerTransaction)
+	onNotify(req *sip.Request, tx sip.ServerTransaction)
+	confirmed() bool // answered and not ended
 }
 
 // New builds the user agent; Serve starts it.
@@ -183,6 +187,8 @@ func New(o Options) (*Server, error) {
 	srv.OnBye(s.handleBye)
 	srv.OnOptions(s.handleOptions)
 	srv.OnInfo(s.handleInfo)
+	srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) { s.inDialog(req, tx, dialogLeg.onRefer) })
+	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) { s.inDialog(req, tx, dialogLeg.onNotify) })
 	srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
 		// Matched CANCELs are answered by the transaction layer; this one matched nothing.
 		s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
@@ -335,7 +341,7 @@ func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	res.AppendHeader(sip.NewHeader("Accept", acceptTypes))
-	res.AppendHeader(sip.NewHeader("Supported", "path"))
+	res.AppendHeader(sip.NewHeader("Supported", "path, "+supported))
 	s.send(tx, res)
 }
 

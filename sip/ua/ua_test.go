@@ -100,3 +100,44 @@ func TestMirrorAndHelpers(t *testing.T) {
 		t.Error("statusText")
 	}
 }
+
+func TestParseReferTo(t *testing.T) {
+	tests := []struct {
+		in, target, replaces string
+		ok                   bool
+	}{
+		{"<sip:103@127.0.0.1:5060>", "103", "", true},
+		{`"Reception" <sip:103@pbx.example;transport=udp>;foo=bar`, "103", "", true},
+		{"sip:104@pbx.example", "104", "", true},
+		{"sip:104@pbx.example;method=INVITE", "104", "", true},
+		{"<sips:105;phone-context=x@pbx.example>", "105", "", true},
+		{"<sip:103@h?Replaces=abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2&Require=replaces>", "103", "abc@host;to-tag=1;from-tag=2", true},
+		{"<sip:103@h?replaces=x%3By>", "103", "x;y", true},
+		{"<sip:%31%30%33@h>", "103", "", true},
+		{"<tel:+1555>", "", "", false},
+		{"<sip:pbx.example>", "", "", false},
+		{"<sip:@pbx.example>", "", "", false},
+		{"<sip:10 3@h>", "", "", false},
+		{"<sip:103@h", "", "", false},
+		{"<sip:103@h?Replaces=%zz>", "", "", false},
+		{"", "", "", false},
+	}
+	for _, tc := range tests {
+		target, replaces, ok := parseReferTo(tc.in)
+		if target != tc.target || replaces != tc.replaces || ok != tc.ok {
+			t.Errorf("parseReferTo(%q) = %q %q %v, want %q %q %v", tc.in, target, replaces, ok, tc.target, tc.replaces, tc.ok)
+		}
+	}
+}
+
+func FuzzParseReferTo(f *testing.F) {
+	f.Add("<sip:103@127.0.0.1:5060>")
+	f.Add(`"x" <sip:103@h?Replaces=a%40b%3Bto-tag%3D1>`)
+	f.Add("sip:104@h;method=INVITE")
+	f.Fuzz(func(t *testing.T, v string) {
+		target, _, ok := parseReferTo(v)
+		if ok && (target == "" || !validNumber(target)) {
+			t.Fatalf("accepted target %q from %q", target, v)
+		}
+	})
+}

@@ -484,6 +484,9 @@ func (a *appliance) callee(t *testing.T, parts []string, vars map[string]string)
 func (a *appliance) caller(t *testing.T, parts []string, vars map[string]string) *sipptest.Peer {
 	t.Helper()
 	vars["USER"] = "101"
+	if _, ok := vars["INVITEHEADERS"]; !ok {
+		vars["INVITEHEADERS"] = "" // the shared scenario's slot for extra INVITE headers
+	}
 	return a.startSipp(t, renderScenario(t, "uac_call.xml", parts, vars), "102", "101", false)
 }
 

@@ -1,0 +1,20 @@
+package pbx
+
+import "testing"
+
+// BenchmarkHoldUnhold measures a call-control round trip through a call's
+// owner goroutine: Hold then Unhold of both parties (bridge changes and
+// snapshot publication included; the player is a fake).
+func BenchmarkHoldUnhold(b *testing.B) {
+	r := newXRig(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := r.core.Hold(r.id, PartyBoth); err != nil {
+			b.Fatal(err)
+		}
+		if err := r.core.Unhold(r.id, PartyBoth); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package pbx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/gatepbx/gatepbx/media/dtmf"
+	"github.com/gatepbx/gatepbx/media/relay"
+	"github.com/gatepbx/gatepbx/media/stream"
+	"github.com/gatepbx/gatepbx/sip/sdp"
+)
+
+// maxDTMFKeys bounds one SendDTMF (at 200 ms a digit, 6.4 s).
+const maxDTMFKeys = 32
+
+// ErrBadKeys: SendDTMF got no keys, too many, or a character that is not
+// a DTMF digit.
+var ErrBadKeys = errors.New("pbx: invalid DTMF keys")
+
+// dtmfSend is a SendDTMF in progress: the two parties are unbridged while
+// the keys are sent to the chosen ones.
+type dtmfSend struct {
+	cancel context.CancelFunc
+	done   chan error // the senders' result, read by the owner
+	reply  chan error
+}
+
+// SendDTMF sends keys (0-9 * # A-D) to party (caller, callee or both) of
+// an answered call and returns once they are sent: as RFC 4733 telephone
+// events when the party's leg negotiated telephone-event, else as in-band
+// tones. Meanwhile the two parties do not hear each other.
+func (c *Core) SendDTMF(ctx context.Context, callID, keys string, party Party) error {
+	if party&PartyBoth == 0 || party&^PartyBoth != 0 {
+		return ErrBadParty
+	}
+	if keys == "" || len(keys) > maxDTMFKeys {
+		return fmt.Errorf("%w: %d keys (1 to %d)", ErrBadKeys, len(keys), maxDTMFKeys)
+	}
+	for i := range len(keys) {
+		if _, ok := stream.EventCode(keys[i]); !ok {
+			return fmt.Errorf("%w: %q", ErrBadKeys, keys[i])
+		}
+	}
+	return c.ask(ctx, callID, command{kind: cmdDTMF, party: party, dest: keys})
+}
+
+// startDTMF begins sending cmd's keys; the owner learns the end on
+// c.dtmf.done.
+func (c *Call) startDTMF(cmd command) {
+	if c.xfer != nil || c.dtmf != nil {
+		cmd.answer(ErrTransferring)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &dtmfSend{cancel: cancel, done: make(chan error, 1), reply: cmd.reply}
+	c.dtmf = d
+	c.rewire() // unbridged, no music on hold meanwhile
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, bit := range [2]Party{PartyCaller, PartyCallee} {
+		if cmd.party&bit == 0 || !c.parties[i].present() {
+			continue
+		}
+		ep, formats := c.parties[i].leg.Endpoint(), c.parties[i].leg.Formats()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = sendKeys(ctx, ep, formats, cmd.dest)
+		}()
+	}
+	go func() {
+		wg.Wait()
+		d.done <- errors.Join(errs...)
+	}()
+}
+
+// endDTMF restores the media after a SendDTMF.
+func (c *Call) endDTMF(err error) {
+	d := c.dtmf
+	c.dtmf = nil
+	d.cancel()
+	c.rewire()
+	d.reply <- err
+}
+
+// stopDTMF cancels a SendDTMF because the call ends.
+func (c *Call) stopDTMF() {
+	if d := c.dtmf; d != nil {
+		c.dtmf = nil
+		d.cancel()
+		<-d.done
+		d.reply <- ErrCallEnded
+	}
+}
+
+// sendKeys paces keys onto one endpoint.
+func sendKeys(ctx context.Context, ep *relay.Endpoint, formats []sdp.Format, keys string) error {
+	audio := audioFormat(formats)
+	var evPT uint8
+	for _, f := range formats {
+		if strings.EqualFold(f.Name, "telephone-event") {
+			evPT = f.PT
+		}
+	}
+	p, err := stream.NewPacer(ep, stream.PacerConfig{PayloadType: audio.PT, EventPayloadType: evPT})
+	if err != nil {
+		return fmt.Errorf("pbx: send DTMF: %w", err)
+	}
+	if evPT != 0 {
+		return p.SendDTMF(ctx, keys, stream.DTMFOptions{})
+	}
+	src, err := stream.DTMFTones(keys, dtmf.DefaultGeneratorConfig())
+	if err != nil {
+		return fmt.Errorf("pbx: send DTMF: %w", err)
+	}
+	return p.Play(ctx, src)
+}
