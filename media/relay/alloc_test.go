@@ -20,16 +20,8 @@ type hotPath struct {
 func newHotPath(t testing.TB) *hotPath {
 	t.Helper()
 	pool := newTestPool(t, 2, nil)
-	a, err := pool.Allocate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	b, err := pool.Allocate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	a := allocate(t, pool)
+	b := allocate(t, pool)
 	sink := newPhone(t)
 	a.SetRemote(sink.addr)
 	b.SetRemote(sink.addr)

@@ -43,16 +43,8 @@ func BenchmarkRelayLoopback(b *testing.B) {
 		lossWait    = 50 * time.Millisecond
 	)
 	pool := newTestPool(b, 2, nil)
-	epA, err := pool.Allocate()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer epA.Close()
-	epB, err := pool.Allocate()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer epB.Close()
+	epA := allocate(b, pool)
+	epB := allocate(b, pool)
 	sender, receiver := newPhone(b), newPhone(b)
 	epA.SetRemote(sender.addr)
 	epB.SetRemote(receiver.addr)

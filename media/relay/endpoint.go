@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,9 +52,15 @@ type Stats struct {
 	// Dropped) whose authentication tag did not verify, and that were
 	// replays or too old for the replay window.
 	SRTPAuthFailed, SRTPReplayed uint64
-	// RTCPReceived counts packets read from the RTCP socket (all dropped
-	// for now).
-	RTCPReceived uint64
+	// UnknownPT counts RTP packets (included in Dropped) whose payload
+	// type the phone did not negotiate (see SetCodec), and telephone
+	// events for a peer whose phone has no telephone-event type.
+	UnknownPT uint64
+	// RTCPReceived counts valid RTCP (compound) packets received from the
+	// far phone; RTCPMalformed those that failed validation, RTCPDropped
+	// those from another address, failing SRTCP checks, or arriving on
+	// an SRTP leg without SRTCP keys. RTCPSent counts our own reports.
+	RTCPReceived, RTCPMalformed, RTCPDropped, RTCPSent uint64
 }
 
 // counters are grouped by writer, with padding so that the goroutine
@@ -62,6 +69,9 @@ type Stats struct {
 type counters struct {
 	rxPackets, rxBytes, dropped, rtcp atomic.Uint64
 	srtpAuthFailed, srtpReplayed      atomic.Uint64
+	unknownPT                         atomic.Uint64
+	rtcpMalformed, rtcpDropped        atomic.Uint64
+	rtcpSent                          atomic.Uint64
 	lastRx                            atomic.Int64 // UnixNano of the last accepted packet; 0 = none
 	_                                 [64]byte
 	txPackets, txBytes                atomic.Uint64
@@ -83,6 +93,7 @@ type Endpoint struct {
 	peer      atomic.Pointer[Endpoint]
 	dtmf      atomic.Pointer[dtmfListener]
 	tap       atomic.Pointer[AudioTapFunc]
+	codec     atomic.Pointer[Codec]
 	// decrypter checks and decrypts SRTP arriving on the RTP socket; nil
 	// for plain RTP. The Decrypter is used only by the reader.
 	decrypter atomic.Pointer[srtp.Decrypter]
@@ -98,6 +109,12 @@ type Endpoint struct {
 	sniffer        dtmfSniffer
 	plain          []byte // decrypted SRTP; allocated with the first SRTP packet
 	sealed         []byte // SRTP for the peer's phone; allocated on first use
+	rx             reception
+
+	// rtcpState is the RTCP side (see rtcp.go); rtcpInterval the mean
+	// time between our reports, 0 for none.
+	rtcpState    rtcpState
+	rtcpInterval time.Duration
 
 	stats counters
 
@@ -116,6 +133,8 @@ func newEndpoint(p *PortPool, port int, rtp, rtcp *net.UDPConn) *Endpoint {
 		rtcp:  rtcp,
 		clock: p.clock,
 		local: rtp.LocalAddr().(*net.UDPAddr).AddrPort(),
+
+		rtcpInterval: p.rtcpInterval,
 	}
 	e.out.ssrc = newSSRC()
 	return e
@@ -153,7 +172,12 @@ func (e *Endpoint) Remote() netip.AddrPort {
 // ResetLatch forgets the latched source, after a re-INVITE moved the far
 // side: the destination is the SDP remote again and the next valid packet,
 // from any source, latches immediately.
-func (e *Endpoint) ResetLatch() { e.latched.Store(nil) }
+func (e *Endpoint) ResetLatch() {
+	e.latched.Store(nil)
+	e.rtcpState.mu.Lock()
+	e.rtcpState.latched = netip.AddrPort{}
+	e.rtcpState.mu.Unlock()
+}
 
 // LastReceived returns when the last valid RTP packet was accepted, or the
 // zero Time if none was. The caller uses it for media timeouts.
@@ -175,7 +199,11 @@ func (e *Endpoint) Stats() Stats {
 		Dropped:        e.stats.dropped.Load(),
 		SRTPAuthFailed: e.stats.srtpAuthFailed.Load(),
 		SRTPReplayed:   e.stats.srtpReplayed.Load(),
+		UnknownPT:      e.stats.unknownPT.Load(),
 		RTCPReceived:   e.stats.rtcp.Load(),
+		RTCPMalformed:  e.stats.rtcpMalformed.Load(),
+		RTCPDropped:    e.stats.rtcpDropped.Load(),
+		RTCPSent:       e.stats.rtcpSent.Load(),
 	}
 }
 
@@ -314,7 +342,7 @@ func (e *Endpoint) WritePacket(b []byte) error {
 	// Held until the send: an SRTP packet lives in the outbound's own
 	// buffer.
 	defer e.out.busy.Store(false)
-	out, err := e.out.seal(b, nil, &e.out.writeBuf)
+	out, err := e.out.seal(b, nil, &e.out.writeBuf, e.clock.Now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("relay: SRTP-protect packet for %v: %w", dst, err)
 	}
@@ -342,20 +370,30 @@ func (e *Endpoint) readRTP() {
 	}
 }
 
-// readRTCP drains the RTCP socket. Terminating and regenerating RTCP per
-// leg is a later piece of work; until then peer RTCP is counted and dropped.
+// readRTCP is the endpoint's RTCP goroutine: it takes the far phone's
+// reports from the RTCP socket and, between them, sends ours every
+// rtcpInterval on average (the read deadline is the report timer).
 func (e *Endpoint) readRTCP() {
 	defer e.readers.Done()
 	buf := make([]byte, maxPacketSize)
+	var next time.Time
+	if e.rtcpInterval > 0 {
+		next = time.Now().Add(rtcpPeriod(e.rtcpInterval))
+	}
 	for {
-		_, _, err := e.rtcp.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
+		if !next.IsZero() {
+			e.rtcp.SetReadDeadline(next)
 		}
-		e.stats.rtcp.Add(1)
+		n, src, err := e.rtcp.ReadFromUDPAddrPort(buf)
+		switch {
+		case err == nil:
+			e.receiveRTCP(buf[:n], src, e.clock.Now())
+		case errors.Is(err, net.ErrClosed):
+			return
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			e.sendReport(e.clock.Now())
+			next = time.Now().Add(rtcpPeriod(e.rtcpInterval))
+		}
 	}
 }
 
@@ -386,6 +424,9 @@ func (e *Endpoint) handlePacket(pkt []byte, src netip.AddrPort) {
 // towards it.
 func (e *Endpoint) prepare(pkt []byte, src netip.AddrPort) (peer *Endpoint, dst netip.AddrPort, out []byte, ok bool) {
 	wireLen := len(pkt)
+	if len(pkt) >= 2 && isRTCPType(pkt[1]) && e.muxedRTCP(pkt, src) {
+		return nil, dst, nil, false
+	}
 	if dec := e.decrypter.Load(); dec != nil {
 		if pkt, ok = e.decrypt(dec, pkt); !ok {
 			return nil, dst, nil, false
@@ -396,9 +437,19 @@ func (e *Endpoint) prepare(pkt []byte, src netip.AddrPort) (peer *Endpoint, dst 
 		e.stats.dropped.Add(1)
 		return nil, dst, nil, false
 	}
+	in := e.codec.Load()
+	if in != nil {
+		if kind, _ := classify(in, pkt[1]&0x7f); kind == kindUnknown {
+			e.stats.unknownPT.Add(1)
+			e.stats.dropped.Add(1)
+			return nil, dst, nil, false
+		}
+	}
+	now := e.clock.Now().UnixNano()
 	e.stats.rxPackets.Add(1)
 	e.stats.rxBytes.Add(uint64(wireLen))
-	e.stats.lastRx.Store(e.clock.Now().UnixNano())
+	e.stats.lastRx.Store(now)
+	e.rx.update(pkt, now)
 	if l := e.dtmf.Load(); l != nil {
 		e.sniffer.sniff(l, pkt, payload)
 	}
@@ -415,7 +466,12 @@ func (e *Endpoint) prepare(pkt []byte, src netip.AddrPort) (peer *Endpoint, dst 
 		e.stats.dropped.Add(1)
 		return nil, dst, nil, false
 	}
-	if out, ok = peer.out.forward(pkt, e, &e.sealed); !ok {
+	if !transcode(in, peer.codec.Load(), pkt, payload) {
+		e.stats.unknownPT.Add(1)
+		e.stats.dropped.Add(1)
+		return nil, dst, nil, false
+	}
+	if out, ok = peer.out.forward(pkt, e, &e.sealed, now); !ok {
 		e.stats.dropped.Add(1)
 		return nil, dst, nil, false
 	}

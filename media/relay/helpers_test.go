@@ -178,11 +178,23 @@ func freeRange(t testing.TB, pairs int) (lo, hi int) {
 func newTestPool(t testing.TB, pairs int, clock Clock) *PortPool {
 	t.Helper()
 	lo, hi := freeRange(t, pairs)
-	p, err := NewPortPool(PortPoolOptions{BindAddr: loopback, Min: lo, Max: hi, Clock: clock})
+	// Our own RTCP reports are off: tests that want them set an interval.
+	p, err := NewPortPool(PortPoolOptions{BindAddr: loopback, Min: lo, Max: hi, Clock: clock, RTCPInterval: -1})
 	if err != nil {
 		t.Fatalf("NewPortPool: %v", err)
 	}
 	return p
+}
+
+// allocate takes an endpoint from pool, closed when the test ends.
+func allocate(tb testing.TB, pool *PortPool) *Endpoint {
+	tb.Helper()
+	e, err := pool.Allocate()
+	if err != nil {
+		tb.Fatalf("Allocate: %v", err)
+	}
+	tb.Cleanup(func() { e.Close() })
+	return e
 }
 
 // leg is an endpoint with its fake phone, remote already set.
@@ -193,11 +205,7 @@ type leg struct {
 
 func newLeg(t *testing.T, pool *PortPool) leg {
 	t.Helper()
-	ep, err := pool.Allocate()
-	if err != nil {
-		t.Fatalf("Allocate: %v", err)
-	}
-	t.Cleanup(func() { ep.Close() })
+	ep := allocate(t, pool)
 	ph := newPhone(t)
 	ep.SetRemote(ph.addr)
 	return leg{ep: ep, phone: ph}

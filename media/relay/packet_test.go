@@ -70,16 +70,8 @@ func FuzzHandlePacket(f *testing.F) {
 	f.Add(rtpPacket{pt: 101, seq: 1, ts: 1, ssrc: 2, payload: []byte{5, 0x8a, 1, 0}}.bytes(), true)
 	f.Add(rtpPacket{pt: 101, seq: 1, ts: 1, ssrc: 2, payload: []byte{5}}.bytes(), false)
 	pool := newTestPool(f, 2, nil)
-	a, err := pool.Allocate()
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer a.Close()
-	b, err := pool.Allocate()
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer b.Close()
+	a := allocate(f, pool)
+	b := allocate(f, pool)
 	Bridge(a, b)
 	b.SetRemote(netip.MustParseAddrPort("127.0.0.1:9"))
 	a.SetDTMFListener(101, func(uint8, bool, uint16) {})
@@ -113,16 +105,7 @@ func FuzzHandlePacket(f *testing.F) {
 // SRTP contexts and latch, so the target stays deterministic.
 func FuzzHandleSRTP(f *testing.F) {
 	pool := newTestPool(f, 2, nil)
-	newEndpoint := func() *Endpoint {
-		e, err := pool.Allocate()
-		if err != nil {
-			f.Fatal(err)
-		}
-		return e
-	}
-	a, b := newEndpoint(), newEndpoint()
-	defer a.Close()
-	defer b.Close()
+	a, b := allocate(f, pool), allocate(f, pool)
 	Bridge(a, b)
 	b.SetRemote(netip.MustParseAddrPort("127.0.0.1:9"))
 	phoneKey := newSRTPKey(f, srtp.AESCM128HMACSHA1_80) // A's phone encrypts, A decrypts

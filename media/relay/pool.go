@@ -34,6 +34,10 @@ type PortPoolOptions struct {
 	Min, Max int
 	// Clock timestamps received packets; nil means SystemClock.
 	Clock Clock
+	// RTCPInterval is the mean time between the RTCP reports each
+	// endpoint sends (randomised by ±50%); 0 means 5 s, as RFC 3550
+	// recommends, and a negative value turns our reports off.
+	RTCPInterval time.Duration
 }
 
 // PortPool hands out RTP/RTCP socket pairs from a port range, round-robin,
@@ -44,6 +48,8 @@ type PortPool struct {
 	network  string
 	min, max int
 	clock    Clock
+	// rtcpInterval is the mean report interval; 0 sends none.
+	rtcpInterval time.Duration
 
 	mu    sync.Mutex
 	used  []bool // by pair index; pair i is ports min+2i and min+2i+1
@@ -75,12 +81,13 @@ func NewPortPool(o PortPoolOptions) (*PortPool, error) {
 		network = "udp6"
 	}
 	return &PortPool{
-		bind:    o.BindAddr,
-		network: network,
-		min:     o.Min,
-		max:     o.Max,
-		clock:   clock,
-		used:    make([]bool, (o.Max-o.Min+1)/2),
+		bind:         o.BindAddr,
+		network:      network,
+		min:          o.Min,
+		max:          o.Max,
+		clock:        clock,
+		rtcpInterval: rtcpInterval(o.RTCPInterval),
+		used:         make([]bool, (o.Max-o.Min+1)/2),
 	}, nil
 }
 
@@ -147,3 +154,15 @@ func (p *PortPool) release(port int) {
 
 // newSSRC picks the fixed outgoing SSRC of a new endpoint.
 func newSSRC() uint32 { return rand.Uint32() }
+
+// rtcpInterval turns the RTCPInterval option into the endpoints' mean
+// report interval (0: none).
+func rtcpInterval(opt time.Duration) time.Duration {
+	switch {
+	case opt < 0:
+		return 0
+	case opt == 0:
+		return defaultRTCPPeriod
+	}
+	return opt
+}

@@ -371,16 +371,8 @@ func TestWritePacket(t *testing.T) {
 func TestCloseStopsGoroutinesAndFreesPorts(t *testing.T) {
 	before := runtime.NumGoroutine()
 	pool := newTestPool(t, 2, nil)
-	a, err := pool.Allocate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	b, err := pool.Allocate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	a := allocate(t, pool)
+	b := allocate(t, pool)
 	Bridge(a, b)
 	a.Start()
 	a.Start() // idempotent

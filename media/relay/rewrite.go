@@ -36,6 +36,8 @@ type outbound struct {
 	// writeBuf receives WritePacket's SRTP packets; allocated on first
 	// use, owned by whoever holds busy.
 	writeBuf []byte
+	// sending counts what was sent, for our RTCP sender reports.
+	sending sending
 
 	primed   bool
 	feeder   *Endpoint // the endpoint whose reader fed the last packet; nil for WritePacket
@@ -61,19 +63,21 @@ const sealedBufferSize = maxPacketSize + srtp.MaxOverhead
 // itself, or the SRTP packet in *sealed. It reports false, leaving b
 // untouched, when another goroutine holds the rewriter, and also when
 // encryption fails.
-func (o *outbound) forward(b []byte, from *Endpoint, sealed *[]byte) ([]byte, bool) {
+func (o *outbound) forward(b []byte, from *Endpoint, sealed *[]byte, now int64) ([]byte, bool) {
 	if !o.busy.CompareAndSwap(false, true) {
 		return nil, false
 	}
-	out, err := o.seal(b, from, sealed)
+	out, err := o.seal(b, from, sealed, now)
 	o.busy.Store(false)
 	return out, err == nil
 }
 
-// seal is forward for a caller that already holds busy. When the
-// endpoint sends SRTP, the returned slice is *sealed's storage.
-func (o *outbound) seal(b []byte, from *Endpoint, sealed *[]byte) ([]byte, error) {
+// seal is forward for a caller that already holds busy; now (UnixNano)
+// dates the packet for our sender reports. When the endpoint sends SRTP,
+// the returned slice is *sealed's storage.
+func (o *outbound) seal(b []byte, from *Endpoint, sealed *[]byte, now int64) ([]byte, error) {
 	o.rewriteHeader(b, from)
+	o.sending.sent(binary.BigEndian.Uint32(b[4:]), len(b)-rtpHeaderSize-4*int(b[0]&0x0f), now)
 	enc := o.encrypter.Load()
 	if enc == nil {
 		return b, nil

@@ -98,7 +98,7 @@ func TestOutboundBusyDropsInsteadOfWaiting(t *testing.T) {
 // rewrite forwards b through o, which has no SRTP context, and reports
 // whether it got the rewriter.
 func rewrite(o *outbound, b []byte, from *Endpoint) bool {
-	out, ok := o.forward(b, from, new([]byte))
+	out, ok := o.forward(b, from, new([]byte), 0)
 	if ok && &out[0] != &b[0] {
 		panic("plain RTP forwarded from another buffer")
 	}
