@@ -152,12 +152,15 @@ func (c *Core) route(number string, from ua.Party, formats []sdp.Format) (Callee
 	if !ok {
 		return nil, &ConnectError{Target: number, State: "NotFound", Code: 404, Reason: "Not Found", Cause: "404 Not Found"}
 	}
-	if ext.Kind != "sip" {
-		// Analog ports and API extensions come with their own issues.
-		return nil, &ConnectError{Target: number, State: "NotAvailable", Code: 480, Reason: "Temporarily Unavailable",
-			Cause: fmt.Sprintf("extension kind %s not connected", ext.Kind)}
-	}
 	orig, _ := c.sip.Load().(Originator)
+	if ext.Kind != "sip" {
+		o, ok := c.kinds.Load(ext.Kind)
+		if !ok {
+			return nil, &ConnectError{Target: number, State: "NotAvailable", Code: 480, Reason: "Temporarily Unavailable",
+				Cause: fmt.Sprintf("extension kind %s not connected", ext.Kind)}
+		}
+		orig = o.(Originator)
+	}
 	if orig == nil {
 		return nil, &ConnectError{Target: number, State: "Error", Code: 503, Reason: "Service Unavailable", Cause: "no SIP originator"}
 	}

@@ -91,6 +91,7 @@ type Core struct {
 	opts  Options
 	dir   atomic.Pointer[Directory]
 	sip   atomic.Value // Originator
+	kinds sync.Map     // extension kind ("analog", "api") → Originator
 	mu    sync.Mutex
 	calls map[string]*Call
 	// snapshots holds each live call's published state; only the call's
@@ -122,6 +123,11 @@ func New(o Options) *Core {
 // SetOriginator wires the leg maker (the SIP side needs the core as its
 // handler first, so this comes after New).
 func (c *Core) SetOriginator(o Originator) { c.sip.Store(o) }
+
+// SetKindOriginator wires the leg maker for extensions of a kind other
+// than "sip" (config.KindAnalog, config.KindAPI). Until one is set, calls to
+// such extensions fail with 480.
+func (c *Core) SetKindOriginator(kind string, o Originator) { c.kinds.Store(kind, o) }
 
 // SetDirectory swaps the extension table (config reload).
 func (c *Core) SetDirectory(d *Directory) { c.dir.Store(d) }
