@@ -9,8 +9,8 @@ GOFLAGS_B := -trimpath -ldflags '$(LDFLAGS)'
 CONFIG    ?= data/gatepbx.yaml
 # Debian packages the tests drive: SIPp (sip-tester) is the SIP peer,
 # espeak-ng the text-to-speech engine, sox an independent audio checker.
-TEST_DEBS := sip-tester espeak-ng sox lame
-TEST_BINS := sipp espeak-ng sox lame
+TEST_DEBS := sip-tester espeak-ng sox lame baresip-core
+TEST_BINS := sipp espeak-ng sox lame baresip
 
 .PHONY: all run build test test-deps unit cross firmware bench bench-relay bench-api bench-sip bench-media clean vet fuzz
 
