@@ -1,0 +1,327 @@
+package analog
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/gatepbx/gatepbx/hal"
+	"github.com/gatepbx/gatepbx/media/tone"
+	"github.com/gatepbx/gatepbx/sip/sdp"
+	"github.com/gatepbx/gatepbx/sip/ua"
+)
+
+// fxsState is where an FXS line is in its call.
+type fxsState int
+
+const (
+	fxsIdle      fxsState = iota // on hook, no call
+	fxsDialing                   // off hook: dial tone, collecting digits
+	fxsCalling                   // dialled: the core routes and rings the callee
+	fxsRinging                   // called: the port rings
+	fxsTalking                   // answered
+	fxsFlashDial                 // flashed in a call: far party held, second dial tone
+	fxsTransfer                  // dialled after a flash: the core transfers the far party
+	fxsEnded                     // the call is over; a tone until on hook
+)
+
+// maxDigits bounds a dialled number (config numbers are at most 32).
+const maxDigits = 32
+
+// fxsLine runs one FXS port. Everything is under mu: hal events (one
+// goroutine), the core's leg commands, digit timers and the audio pump.
+type fxsLine struct {
+	a     *Adapter
+	port  hal.FXS
+	audio hal.AudioStream
+	name  string
+
+	mu     sync.Mutex
+	state  fxsState
+	digits []byte
+	timer  lineTimer
+	leg    *Leg
+	talk   bool            // leg media flows to the phone
+	gen    *tone.Generator // tone to the phone when not talking
+}
+
+func (l *fxsLine) onEvent(ev hal.Event) {
+	var incoming *Leg
+	l.mu.Lock()
+	switch ev.Type {
+	case hal.OffHook:
+		switch l.state {
+		case fxsIdle:
+			l.state, l.digits = fxsDialing, l.digits[:0]
+			l.play(tone.Dial)
+			l.arm(l.a.o.FirstDigit)
+		case fxsRinging: // ring trip: answered
+			l.state, l.talk, l.gen = fxsTalking, true, nil
+			l.leg.startMedia()
+			l.leg.emit(ua.Event{Kind: ua.EventAnswered})
+		}
+	case hal.OnHook:
+		l.hangupLocked()
+	case hal.Digit:
+		switch l.state {
+		case fxsDialing, fxsFlashDial:
+			incoming = l.digitLocked(ev.Digit)
+		case fxsTalking:
+			l.leg.emit(ua.Event{Kind: ua.EventDTMF, Digit: ev.Digit})
+		}
+	case hal.Flash:
+		switch l.state {
+		case fxsTalking: // hold the far party, second dial tone
+			l.leg.emit(ua.Event{Kind: ua.EventHold, Reason: "hook flash"})
+			l.state, l.talk, l.digits = fxsFlashDial, false, l.digits[:0]
+			l.play(tone.Dial)
+			l.arm(l.a.o.FirstDigit)
+		case fxsFlashDial: // changed their mind: back to the call
+			l.resumeLocked()
+		default:
+			l.a.log.Debug("analog: hook flash ignored", "port", l.name, "state", l.state)
+		}
+	case hal.Fault:
+		l.a.log.Warn("analog: port fault", "port", l.name, "err", ev.Err)
+	}
+	l.mu.Unlock()
+	if incoming != nil {
+		l.a.o.Incoming(incoming)
+	}
+}
+
+// hangupLocked: the phone went on hook.
+func (l *fxsLine) hangupLocked() {
+	l.timer.stop()
+	if leg := l.leg; leg != nil {
+		switch {
+		case l.state == fxsCalling:
+			leg.emit(ua.Event{Kind: ua.EventCancelled, Reason: "on hook"})
+		case l.state == fxsTalking || l.state == fxsFlashDial || l.state == fxsTransfer:
+			// After a flash and a number this is a blind transfer by
+			// hanging up: the core keeps the far party waiting for the
+			// target.
+			leg.emit(ua.Event{Kind: ua.EventHangup, Reason: "on hook"})
+		}
+		leg.finish()
+	}
+	l.state, l.leg, l.talk, l.gen = fxsIdle, nil, false, nil
+}
+
+// digitLocked collects one dialled digit; it returns the caller leg when
+// the number is complete.
+func (l *fxsLine) digitLocked(d byte) *Leg {
+	l.gen = nil // dial tone stops at the first digit
+	if d == '#' && len(l.digits) > 0 {
+		return l.completeLocked()
+	}
+	if len(l.digits) < maxDigits {
+		l.digits = append(l.digits, d)
+	}
+	l.arm(l.a.o.InterDigit)
+	return nil
+}
+
+// arm (re)starts the digit timer.
+func (l *fxsLine) arm(d time.Duration) {
+	l.timer.start(l.a.o.Clock, d, &l.mu, l.timeout, l.a.o.Incoming)
+}
+
+// timeout: the phone stopped dialling (or never started); the lock is
+// held.
+func (l *fxsLine) timeout() *Leg {
+	switch {
+	case l.state == fxsFlashDial && len(l.digits) == 0:
+		l.resumeLocked()
+	case l.state == fxsDialing && len(l.digits) == 0:
+		l.endLocked(tone.Congestion)
+	case l.state == fxsDialing || l.state == fxsFlashDial:
+		return l.completeLocked()
+	}
+	return nil
+}
+
+// completeLocked acts on a complete number: a new call, or after a flash
+// a blind transfer of the held party (reported as a REFER would be).
+func (l *fxsLine) completeLocked() *Leg {
+	if l.state == fxsDialing {
+		return l.dialLocked()
+	}
+	l.timer.stop()
+	l.state, l.gen = fxsTransfer, nil
+	l.leg.emit(ua.Event{Kind: ua.EventRefer, Target: string(l.digits), Refer: &flashReport{l: l, leg: l.leg, done: make(chan struct{})}})
+	return nil
+}
+
+// resumeLocked takes the phone back to its held call.
+func (l *fxsLine) resumeLocked() {
+	l.timer.stop()
+	l.leg.emit(ua.Event{Kind: ua.EventUnhold, Reason: "hook flash"})
+	l.state, l.talk, l.gen = fxsTalking, true, nil
+}
+
+// dialLocked makes the caller leg for the digits collected.
+func (l *fxsLine) dialLocked() *Leg {
+	l.timer.stop()
+	leg, err := newLeg(l, l.name, l.a.o.Ports)
+	if err != nil {
+		l.a.log.Warn("analog: no RTP endpoint for a call", "port", l.name, "err", err)
+		l.endLocked(tone.Congestion)
+		return nil
+	}
+	leg.caller = l.a.partyOf(l.name)
+	leg.dialed = string(l.digits)
+	leg.offered = l.a.o.Codecs
+	leg.setFormats(answerFormats(leg.offered))
+	l.state, l.leg = fxsCalling, leg
+	return leg
+}
+
+// endLocked leaves the phone with a tone until it hangs up.
+func (l *fxsLine) endLocked(k tone.Kind) {
+	l.timer.stop()
+	if l.leg != nil {
+		l.leg.finish()
+	}
+	l.state, l.leg, l.talk = fxsEnded, nil, false
+	l.play(k)
+}
+
+// play starts a tone to the phone (the pump plays it while not talking).
+func (l *fxsLine) play(k tone.Kind) { l.gen = l.a.generator(k) }
+
+// fill is the audio pump's step.
+func (l *fxsLine) fill(in, out *hal.Frame) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.talk && l.leg != nil:
+		l.leg.m.frame(in, out)
+		return true
+	case l.gen != nil:
+		l.gen.Fill(out[:])
+		return true
+	}
+	return false
+}
+
+// originate rings the phone for a call from the core.
+func (l *fxsLine) originate(from ua.Party, offer []sdp.Format) (*Leg, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	leg, err := newLeg(l, l.name, l.a.o.Ports)
+	if err != nil {
+		return nil, err
+	}
+	leg.caller = from
+	leg.dialed = l.a.partyOf(l.name).Number
+	leg.setFormats(answerFormats(offer))
+	if l.state != fxsIdle || l.port.OffHook() {
+		leg.emit(ua.Event{Kind: ua.EventFailed, Code: 486, Reason: "Busy Here"})
+		leg.finish()
+		return leg, nil
+	}
+	cid := &hal.CallerID{Number: from.Number, Name: from.DisplayName, Time: l.a.o.Clock.Now()}
+	if cid.Number == "" {
+		cid.NumberAbsent = hal.AbsentUnavailable
+	}
+	if err := l.port.Ring(context.Background(), l.a.o.Region.Ring, cid); err != nil {
+		l.a.log.Info("analog: ring failed", "port", l.name, "err", err)
+		leg.emit(ua.Event{Kind: ua.EventFailed, Code: 486, Reason: "Busy Here"})
+		leg.finish()
+		return leg, nil
+	}
+	l.state, l.leg = fxsRinging, leg
+	leg.emit(ua.Event{Kind: ua.EventRinging, Code: 180})
+	return leg, nil
+}
+
+// The core's commands on this line's leg.
+
+func (l *fxsLine) ringing(leg *Leg) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.leg == leg && l.state == fxsCalling && !l.talk {
+		l.play(tone.Ringback)
+	}
+}
+
+// progress connects the phone to early media; the call is not answered.
+func (l *fxsLine) progress(leg *Leg) error { return l.connect(leg, fxsCalling) }
+
+func (l *fxsLine) answer(leg *Leg) error { return l.connect(leg, fxsTalking) }
+
+// connect lets the leg's media reach the phone, in state st.
+func (l *fxsLine) connect(leg *Leg, st fxsState) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.leg != leg || leg.ended() {
+		return ErrLegEnded
+	}
+	leg.startMedia()
+	l.state, l.talk, l.gen = st, true, nil
+	return nil
+}
+
+func (l *fxsLine) reject(leg *Leg, code int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.leg != leg {
+		leg.finish()
+		return
+	}
+	k := tone.Congestion
+	if code == 486 || code == 600 {
+		k = tone.Busy
+	}
+	l.endLocked(k)
+}
+
+func (l *fxsLine) hangup(leg *Leg) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.leg != leg {
+		leg.finish()
+		return
+	}
+	if l.state == fxsRinging {
+		_ = l.port.StopRing()
+		leg.emit(ua.Event{Kind: ua.EventFailed, Code: 487, Reason: "Request Terminated"})
+		leg.finish()
+		l.state, l.leg = fxsIdle, nil
+		return
+	}
+	l.endLocked(tone.Busy)
+}
+
+// flashReport follows a transfer asked for by flash and number: the phone
+// hears ringback while the target rings; a failure takes it back to its
+// call; on success the core hangs the leg up (busy tone until on hook).
+type flashReport struct {
+	l    *fxsLine
+	leg  *Leg
+	once sync.Once
+	done chan struct{}
+}
+
+func (r *flashReport) Progress(code int, _ string) {
+	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	if r.l.leg == r.leg && r.l.state == fxsTransfer && code < 200 {
+		r.l.play(tone.Ringback)
+	}
+}
+
+func (r *flashReport) Finish(code int, _ string) {
+	r.once.Do(func() { close(r.done) })
+	r.l.mu.Lock()
+	defer r.l.mu.Unlock()
+	if r.l.leg != r.leg || r.l.state != fxsTransfer {
+		return
+	}
+	if code >= 300 {
+		r.l.resumeLocked()
+	}
+}
+
+func (r *flashReport) Done() <-chan struct{} { return r.done }
