@@ -44,6 +44,7 @@ type command struct {
 	xfer  Transfer   // cmdTransfer
 	dest  string     // cmdForward: the destination; cmdDTMF: the keys
 	join  *join      // cmdDetach, cmdAdopt, cmdReplace
+	play  PlayFunc   // cmdDTMF: audio to send instead of keys (Announce)
 	reply chan error // buffered; nil for cmdHangup
 }
 
@@ -143,6 +144,7 @@ func (c *Call) connect() (state, cause string, answered bool) {
 		return err.State, err.Cause, false
 	}
 	c.parties[calleeSide] = party{leg: b, number: c.rec.Dialed, name: c.core.Directory().DisplayName(c.rec.Dialed)}
+	bindCall(b, c.id)
 	clock := c.core.opts.Clock
 	ringTimeout := clock.After(c.core.opts.RingTimeout)
 	noAnswer := false
@@ -223,6 +225,7 @@ func (c *Call) forward(b CalleeLeg, cmd command) CalleeLeg {
 		return nil
 	}
 	c.core.log.Info("call forwarded", "call", c.id, "from", c.rec.Callee, "to", cmd.dest)
+	bindCall(nb, c.id)
 	relay.Unbridge(c.a.Endpoint()) // early media of the old callee
 	b.Hangup()                     // CANCEL; its 487 is not read any more
 	c.parties[calleeSide] = party{leg: nb, number: cmd.dest, name: c.core.Directory().DisplayName(cmd.dest)}
@@ -355,6 +358,8 @@ func (c *Call) onCommand(cmd command) (state, cause string, over bool) {
 		c.startDTMF(cmd)
 	case cmdReplace:
 		cmd.answer(c.takeOver(cmd.join))
+	case cmdSync:
+		cmd.answer(nil)
 	case cmdHold, cmdUnhold:
 		if c.xfer != nil {
 			cmd.answer(ErrTransferring)

@@ -68,6 +68,10 @@ func (c *Call) startDTMF(cmd command) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if cmd.play != nil {
+				errs[i] = cmd.play(ctx, ep, audioFormat(formats))
+				return
+			}
 			errs[i] = sendKeys(ctx, ep, formats, cmd.dest)
 		}()
 	}

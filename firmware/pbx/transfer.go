@@ -51,6 +51,7 @@ func (c *Call) startTransfer(from int, target string, report ua.TransferReport) 
 	if err != nil {
 		return fail(err, err.Code, err.Reason)
 	}
+	bindCall(leg, c.id)
 	clock := c.core.opts.Clock
 	c.xfer = &transfer{
 		from: from, target: target, leg: leg, report: report, sound: SoundRingback,
