@@ -20,10 +20,10 @@ import (
 
 // newAPIHandler builds the HTTP API over the running appliance.
 func (a *App) newAPIHandler(cfg config.Config) *api.Handler {
-	return api.New(api.Options{
+	o := api.Options{
 		Logger:            a.log,
 		Status:            a,
-		Calls:             apiCalls{a.core},
+		Calls:             apiCallsMedia{apiCalls{a.core}, a},
 		History:           apiHistory{a.hist},
 		Extensions:        apiExtensions{a},
 		Users:             apiUsers(cfg),
@@ -31,7 +31,9 @@ func (a *App) newAPIHandler(cfg config.Config) *api.Handler {
 		AuthFailureLimit:  cfg.SIP.AuthFailureLimit,
 		AuthFailureWindow: cfg.SIP.AuthFailureWindow,
 		Now:               a.opts.Clock.Now,
-	})
+	}
+	a.apiServices(&o)
+	return api.New(o)
 }
 
 // apiCalls adapts the call core.
@@ -190,7 +192,7 @@ func (e apiExtensions) Extensions() []api.ExtensionInfo {
 func apiUsers(cfg config.Config) []api.User {
 	users := make([]api.User, 0, len(cfg.API.Users))
 	for _, u := range cfg.API.Users {
-		au := api.User{Name: u.Username, PasswordHash: u.PasswordHash, AllowedCommands: u.AllowedCommands}
+		au := api.User{Name: u.Username, PasswordHash: u.PasswordHash, AllowedCommands: u.AllowedCommands, NotifySecret: u.NotifySecret}
 		for _, n := range u.AllowedNetworks {
 			p, err := netip.ParsePrefix(n)
 			if err != nil {

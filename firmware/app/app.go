@@ -45,6 +45,9 @@ type Options struct {
 	Listeners   *ua.Listeners
 	APIListener net.Listener
 	Clock       pbx.Clock
+	// Board, when set, replaces the config's board ("sim", "auto" or a
+	// profile name): the -board flag.
+	Board string
 }
 
 // App is a running appliance.
@@ -64,9 +67,11 @@ type App struct {
 	notify   *notify.Client  // requests to applications (FinishedUrl, ...)
 	sip      *ua.Server
 	api      *api.Handler
+	scripts  *scripts // API extensions (ozml.go)
 	http     *http.Server
 	httpLn   net.Listener
 	sipAddrs ua.Listeners
+	svc      services // address books, mail, messages, sim control (services.go)
 }
 
 // Start brings the appliance up. The returned App runs until Shutdown.
@@ -83,6 +88,9 @@ func Start(ctx context.Context, o Options) (*App, error) {
 	cfg, err := LoadOrCreate(o.ConfigPath, o.Out)
 	if err != nil {
 		return nil, err
+	}
+	if o.Board != "" {
+		cfg.Board = o.Board
 	}
 	a := &App{log: o.Logger, opts: o, cfg: cfg, started: o.Clock.Now()}
 	if err := a.start(ctx); err != nil {
@@ -196,12 +204,20 @@ func (a *App) start(ctx context.Context) error {
 		AuthLimit: cfg.SIP.AuthFailureLimit, AuthWindow: cfg.SIP.AuthFailureWindow,
 		MinExpires: cfg.SIP.RegisterMinExpires, MaxExpires: cfg.SIP.RegisterMaxExpires, DefExpires: cfg.SIP.RegisterDefaultExpires,
 		Codecs: codecs(cfg), Ports: ports, Directory: dir, Handler: a.core, Now: a.opts.Clock.Now, TLSConfig: tlsConf,
+		SRTP: srtpPolicies(cfg),
 	})
 	if err != nil {
 		lns.Close()
 		return err
 	}
 	a.core.SetOriginator(pbx.SIPOriginator(a.sip))
+	a.startAnalog(ctx, cfg, ports)
+	if err := a.startScripts(cfg, ports, advertise); err != nil {
+		return err
+	}
+	if err := a.startServices(ctx, cfg); err != nil {
+		return err
+	}
 	a.sip.Serve(ctx)
 
 	if err := a.startHTTP(cfg); err != nil {
@@ -213,7 +229,7 @@ func (a *App) start(ctx context.Context) error {
 }
 
 func (a *App) openBoard(cfg config.Config) {
-	profile, err := boards.Lookup(cfg.Board)
+	profile, err := boards.Select(cfg.Board, nil)
 	if err == nil {
 		a.board, err = boards.Open(profile, hal.SystemClock{})
 	}
@@ -339,7 +355,7 @@ func (a *App) startHTTP(cfg config.Config) error {
 	a.httpLn = ln
 	a.api = a.newAPIHandler(cfg)
 	a.http = &http.Server{
-		Handler:           a.api,
+		Handler:           a.httpHandler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -411,6 +427,10 @@ func (a *App) Reload() error {
 	if err != nil {
 		return fmt.Errorf("reload refused, keeping the running config: %w", err)
 	}
+	if a.opts.Board != "" {
+		cfg.Board = a.opts.Board
+	}
+	a.svc.reload(a.log)
 	a.mu.Lock()
 	old := a.cfg
 	a.cfg = cfg
@@ -418,6 +438,7 @@ func (a *App) Reload() error {
 	dir := pbx.NewDirectory(cfg.Extensions)
 	a.core.SetDirectory(dir)
 	a.sip.SetDirectory(dir)
+	a.sip.SetSRTPPolicy(srtpPolicies(cfg))
 	a.api.SetUsers(apiUsers(cfg))
 	if old.SIP.UDPPort != cfg.SIP.UDPPort || old.SIP.TCPPort != cfg.SIP.TCPPort || old.SIP.TLSPort != cfg.SIP.TLSPort ||
 		old.SIP.BindAddress != cfg.SIP.BindAddress || old.API.Port != cfg.API.Port || old.DataDir != cfg.DataDir ||
@@ -440,11 +461,13 @@ func (a *App) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	a.stopScripts(ctx)
 	if a.http != nil {
 		hctx, cancel := context.WithTimeout(ctx, time.Second)
 		_ = a.http.Shutdown(hctx)
 		cancel()
 	}
+	a.svc.stop(a.log) // before notify: the router's last reports are queued
 	if a.notify != nil {
 		// The calls' last notifications are queued by now.
 		nctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -456,6 +479,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 }
 
 func (a *App) closeAll() {
+	a.svc.stop(a.log)
 	if a.sip != nil {
 		a.sip.Close()
 	}

@@ -66,6 +66,24 @@ type RTP struct {
 	MediaTimeout   time.Duration `yaml:"media_timeout"`
 	Codecs         []string      `yaml:"codecs"`
 	TelephoneEvent bool          `yaml:"telephone_event"`
+	// SRTP is the default SRTP policy of SIP phones: SRTPOff,
+	// SRTPOptional or SRTPRequired; an extension's own SRTP overrides it.
+	SRTP string `yaml:"srtp"`
+}
+
+// SRTP policies (rtp.srtp and an extension's srtp).
+const (
+	SRTPOff      = "off"      // plain RTP only; RTP/SAVP offers are refused
+	SRTPOptional = "optional" // SRTP when the phone offers it, plain RTP offered
+	SRTPRequired = "required" // SRTP only: offered, and plain offers refused
+)
+
+// SRTPPolicy is the SRTP policy of extension e: its own, else rtp.srtp.
+func (c *Config) SRTPPolicy(e Extension) string {
+	if e.SRTP != "" {
+		return e.SRTP
+	}
+	return c.RTP.SRTP
 }
 
 // API holds the HTTP API listener and its users.
@@ -106,6 +124,7 @@ type Extension struct {
 	Port        string `yaml:"port,omitempty"`     // KindAnalog only: the hal port name
 	URL         string `yaml:"url,omitempty"`      // KindAPI only, or Script
 	Script      string `yaml:"script,omitempty"`   // KindAPI only: file in DataDir/scripts
+	SRTP        string `yaml:"srtp,omitempty"`     // KindSIP only: overrides rtp.srtp
 }
 
 // Defaults returns the configuration used for every option the file leaves
@@ -122,7 +141,7 @@ func Defaults() Config {
 			TCPPort:                5060,
 			TLSPort:                5061,
 			Realm:                  "gatepbx",
-			DigestAlgorithms:       []string{"MD5", "SHA-256"},
+			DigestAlgorithms:       []string{"MD5"},
 			NonceLifetime:          5 * time.Minute,
 			RegisterMinExpires:     60,
 			RegisterMaxExpires:     3600,
@@ -138,6 +157,7 @@ func Defaults() Config {
 			MediaTimeout:   30 * time.Second,
 			Codecs:         []string{"PCMU", "PCMA"},
 			TelephoneEvent: true,
+			SRTP:           SRTPOptional,
 		},
 		API: API{
 			BindAddress: "0.0.0.0",

@@ -47,7 +47,7 @@ type ExtensionCredential struct {
 // sample setup: API user "admin" with a random password (stored hashed), SIP
 // extensions 101 and 102 with random 16-character alphanumeric passwords,
 // analog extensions 201 (fxs0) and 202 (fxs1), and API extension 800 running
-// data_dir/scripts/welcome.ozml. random supplies the randomness (nil means
+// data_dir/scripts/welcome.ozml; on the sim board, the simulated GSM modem. random supplies the randomness (nil means
 // crypto/rand). The plain passwords are returned only in Credentials.
 func FirstBoot(c Config, random io.Reader) (Config, Credentials, error) {
 	if len(c.Extensions) > 0 || len(c.API.Users) > 0 {
@@ -80,6 +80,9 @@ func FirstBoot(c Config, random io.Reader) (Config, Credentials, error) {
 	}
 	c.Extensions = exts
 	c.API.Users = []APIUser{{Username: firstBootAPIUser, PasswordHash: hash}}
+	if c.Board == "sim" && c.GSM.Device == "" {
+		c.GSM.Device = GSMSimulated // a simulated board gets a simulated modem
+	}
 	c.source = nil // no longer what any file says
 	return c, creds, nil
 }

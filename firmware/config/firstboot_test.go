@@ -139,3 +139,24 @@ func (r constantReader) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+func TestFirstBootSimulatedModem(t *testing.T) {
+	tests := []struct {
+		board, device, want string
+	}{
+		{"sim", "", GSMSimulated},
+		{"sim", "/dev/ttyUSB0", "/dev/ttyUSB0"},
+		{"rpi-2fxs-1fxo", "", ""},
+	}
+	for _, tc := range tests {
+		c := Defaults()
+		c.Board, c.GSM.Device = tc.board, tc.device
+		got, _, err := FirstBoot(c, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.GSM.Device != tc.want {
+			t.Errorf("board %s, device %q: first boot device %q, want %q", tc.board, tc.device, got.GSM.Device, tc.want)
+		}
+	}
+}

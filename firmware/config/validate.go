@@ -44,6 +44,7 @@ var logLevels = []logLevel{
 var (
 	digestAlgorithmNames = []string{"MD5", "SHA-256"}
 	codecNames           = []string{"PCMU", "PCMA"}
+	srtpPolicies         = []string{SRTPOff, SRTPOptional, SRTPRequired}
 	extensionKinds       = []string{KindSIP, KindAnalog, KindAPI}
 )
 
@@ -217,6 +218,14 @@ func (k *checker) rtp(r *RTP) {
 		k.addf("rtp.media_timeout", "must not be negative (0s disables it), got %s", r.MediaTimeout)
 	}
 	k.list("rtp.codecs", r.Codecs, codecNames)
+	k.oneOf("rtp.srtp", r.SRTP, srtpPolicies)
+}
+
+// oneOf checks a value taken from allowed.
+func (k *checker) oneOf(field, value string, allowed []string) {
+	if !slices.Contains(allowed, value) {
+		k.addf(field, "unknown value %q (allowed: %s)", value, strings.Join(allowed, ", "))
+	}
 }
 
 func (k *checker) api(a *API) {
@@ -305,6 +314,9 @@ func (k *checker) extensions(exts []Extension) {
 			k.unused(field, e.Kind, "port", e.Port)
 			k.unused(field, e.Kind, "url", e.URL)
 			k.unused(field, e.Kind, "script", e.Script)
+			if e.SRTP != "" {
+				k.oneOf(field+".srtp", e.SRTP, srtpPolicies)
+			}
 		case KindAnalog:
 			switch {
 			case e.Port == "":
@@ -321,6 +333,7 @@ func (k *checker) extensions(exts []Extension) {
 			k.unused(field, e.Kind, "password", e.Password)
 			k.unused(field, e.Kind, "url", e.URL)
 			k.unused(field, e.Kind, "script", e.Script)
+			k.unused(field, e.Kind, "srtp", e.SRTP)
 		case KindAPI:
 			switch {
 			case e.URL == "" && e.Script == "":
@@ -338,6 +351,7 @@ func (k *checker) extensions(exts []Extension) {
 			}
 			k.unused(field, e.Kind, "password", e.Password)
 			k.unused(field, e.Kind, "port", e.Port)
+			k.unused(field, e.Kind, "srtp", e.SRTP)
 		case "":
 			k.addf(field+".kind", "required (one of %s)", strings.Join(extensionKinds, ", "))
 		default:

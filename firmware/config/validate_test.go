@@ -49,6 +49,15 @@ func TestValidateBuiltInCode(t *testing.T) {
 			func(c *Config) { c.SIP.DigestAlgorithms = nil },
 			"sip.digest_algorithms: must list at least one of MD5, SHA-256",
 		},
+		{"sha-256 opt-in", func(c *Config) { c.SIP.DigestAlgorithms = []string{"MD5", "SHA-256"} }, ""},
+		{"srtp required", func(c *Config) { c.RTP.SRTP = SRTPRequired; c.Extensions[0].SRTP = SRTPOff }, ""},
+		{"unknown srtp", func(c *Config) { c.RTP.SRTP = "always" }, `rtp.srtp: unknown value "always" (allowed: off, optional, required)`},
+		{
+			"extension srtp",
+			func(c *Config) { c.Extensions[0].SRTP = "maybe" },
+			`extensions[0].srtp: unknown value "maybe" (allowed: off, optional, required)`,
+		},
+		{"srtp on analog", func(c *Config) { c.Extensions[1].SRTP = SRTPOff }, `extensions[1].srtp: not used by kind "analog"; remove it`},
 		{
 			"bad CIDR",
 			func(c *Config) { c.API.Users[0].AllowedNetworks = []string{"10.0.0.0/8", "300.1.1.0/24"} },

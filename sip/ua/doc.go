@@ -11,4 +11,16 @@
 // leg is never re-INVITEd) and REFER (EventRefer, with a Refer that sends
 // the message/sipfrag NOTIFYs and, for Replaces, the leg it names). An
 // INVITE with Replaces names the leg it takes over (InboundLeg.Replaces).
+//
+// Media negotiation is per leg: each endpoint is told its phone's
+// negotiated codec (relay SetCodec) and a=rtcp-mux, and offers to a callee
+// list the other party's codecs followed by the other G.711 law, which the
+// relay transcodes. SRTP is SDES (a=crypto on RTP/SAVP) under each
+// extension's SRTPPolicy: offers are answered with SRTP when they ask for
+// it, SRTP is offered to phones that require it, and the contexts go to
+// the relay endpoint for RTP and RTCP, so SRTP and plain legs bridge.
+//
+// Text messages (MESSAGE, RFC 3428): a registered, authenticated phone's
+// text/plain MESSAGE goes to the MessageSink; SendMessage sends one to a
+// registered extension's contact.
 package ua

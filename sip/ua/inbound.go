@@ -50,12 +50,19 @@ func (l *InboundLeg) Ringing() error {
 // session (origin version) serves a 183 and the later 200.
 func (l *InboundLeg) answerSDP(formats []sdp.Format) ([]byte, error) {
 	ans, err := sdp.Answer(l.offer, l.origin, l.srv.opts.Advertise, l.ep.LocalPort(), formats)
+	if errors.Is(err, sdp.ErrNoCommonCodec) {
+		// The other party speaks a codec the caller did not offer (a
+		// transfer target, or a callee that took one we added): answer
+		// with the caller's own codecs; the relay transcodes.
+		ans, err = sdp.Answer(l.offer, l.origin, l.srv.opts.Advertise, l.ep.LocalPort(), l.offered)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if m, _ := ans.Audio(); m != nil {
 		l.mu.Lock()
-		l.formats = m.Formats
+		l.setMedia(m.Formats, m.RTCPMux)
+		l.decorate(m)
 		l.mu.Unlock()
 	}
 	return ans.Marshal(), nil
@@ -188,6 +195,13 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err := l.applyRemote(offer); err != nil {
 		l.Reject(488, "Not Acceptable Here")
 		return
+	}
+	if m, _ := offer.Audio(); m != nil {
+		if err := l.answerCrypto(m, s.srtpPolicy(user), false); err != nil {
+			s.log.Info("media offer refused", "caller", user, "err", err)
+			l.Reject(488, "Not Acceptable Here")
+			return
+		}
 	}
 	ep.Start()
 	l.setDialogID(d.ID, l)

@@ -13,6 +13,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/gatepbx/gatepbx/media/relay"
+	"github.com/gatepbx/gatepbx/media/srtp"
 	"github.com/gatepbx/gatepbx/sip/sdp"
 )
 
@@ -114,14 +115,22 @@ type legBase struct {
 	// onFinish runs once when the leg ends (e.g. release a context).
 	onFinish func()
 
-	mu        sync.Mutex
-	origin    sdp.Origin
-	formats   []sdp.Format // negotiated formats this leg's SDP carries
-	dialogID  string
-	target    sip.Uri // the far phone's Contact: in-dialog requests go there
-	held      bool    // the far phone's last offer put the call on hold
-	answered  atomic.Bool
-	finalized atomic.Bool
+	mu       sync.Mutex
+	origin   sdp.Origin
+	formats  []sdp.Format // negotiated formats this leg's SDP carries
+	dialogID string
+	target   sip.Uri // the far phone's Contact: in-dialog requests go there
+	held     bool    // the far phone's last offer put the call on hold
+	rtcpMux  bool    // a=rtcp-mux negotiated
+	// SRTP (SDES): secure when the leg's SDP is RTP/SAVP; offered are our
+	// a=crypto of an offer not answered yet; localCrypto encrypts what we
+	// send, remoteCrypto decrypts what the phone sends.
+	secure       bool
+	offered      []srtp.Crypto
+	localCrypto  srtp.Crypto
+	remoteCrypto srtp.Crypto
+	answered     atomic.Bool
+	finalized    atomic.Bool
 }
 
 func newLegBase(s *Server, ep *relay.Endpoint, dua *sipgo.DialogUA) legBase {
@@ -214,7 +223,9 @@ func (l *legBase) localSDP(dir sdp.Direction, bump bool) []byte {
 	if bump {
 		l.origin.SessionVersion++
 	}
-	return sdp.NewOffer(l.origin, l.srv.opts.Advertise, l.ep.LocalPort(), l.formats, dir).Marshal()
+	sess := sdp.NewOffer(l.origin, l.srv.opts.Advertise, l.ep.LocalPort(), l.formats, dir)
+	l.decorate(&sess.Media[0])
+	return sess.Marshal()
 }
 
 // applyRemote points the endpoint at the media address of a far SDP.
@@ -273,6 +284,11 @@ func (l *legBase) answerReInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		if err := l.applyRemote(sess); err != nil {
+			l.srv.respond(req, tx, 488, "Not Acceptable Here")
+			return
+		}
+		if err := l.answerCrypto(m, SRTPOptional, true); err != nil {
+			l.srv.log.Info("re-offer refused", "leg", l.id, "err", err)
 			l.srv.respond(req, tx, 488, "Not Acceptable Here")
 			return
 		}

@@ -52,7 +52,11 @@ func (s *Server) Originate(ctx context.Context, number string, from Party, forma
 		return nil, fmt.Errorf("ua: rtp port: %w", err)
 	}
 	l := &OutboundLeg{legBase: newLegBase(s, ep, dua), callee: number}
-	l.formats = formats
+	l.formats = withTranscodable(formats, s.opts.Codecs)
+	if err := l.offerCrypto(s.srtpPolicy(number)); err != nil {
+		ep.Close()
+		return nil, fmt.Errorf("ua: srtp offer to %s: %w", number, err)
+	}
 	host := s.opts.Advertise.String()
 	req := sip.NewRequest(sip.INVITE, target)
 	req.SetTransport(b.Transport)
@@ -122,6 +126,10 @@ func (l *OutboundLeg) wait(ctx context.Context) {
 	if perr == nil {
 		perr = l.applyRemote(ans)
 	}
+	if perr == nil {
+		m, _ := ans.Audio()
+		perr = l.acceptCrypto(m)
+	}
 	if err := l.b.Ack(ctx); err != nil {
 		l.srv.log.Debug("ack to callee failed", "err", err)
 	}
@@ -134,7 +142,8 @@ func (l *OutboundLeg) wait(ctx context.Context) {
 	}
 	if m, _ := ans.Audio(); m != nil {
 		l.mu.Lock()
-		l.formats = sdp.Intersect(m.Formats, l.formats)
+		l.setMedia(sdp.Intersect(m.Formats, l.formats), m.RTCPMux && l.rtcpMux)
+		l.offered = nil
 		l.mu.Unlock()
 	}
 	l.answered.Store(true)
@@ -150,13 +159,13 @@ func (l *OutboundLeg) acceptEarlyMedia(body []byte) bool {
 		return false
 	}
 	m, _ := ans.Audio()
-	if m == nil || l.applyRemote(ans) != nil {
+	if m == nil || l.applyRemote(ans) != nil || l.acceptCrypto(m) != nil {
 		return false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if f := sdp.Intersect(m.Formats, l.formats); hasAudioCodec(f) {
-		l.formats = f
+		l.setMedia(f, m.RTCPMux && l.rtcpMux)
 		return true
 	}
 	return false

@@ -26,7 +26,7 @@ import (
 
 // Allow and Supported are advertised in OPTIONS answers and dialogs.
 const (
-	allowMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER, NOTIFY"
+	allowMethods = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER, NOTIFY, MESSAGE"
 	supported    = "replaces"
 	acceptTypes  = "application/sdp, application/dtmf-relay, application/dtmf"
 )
@@ -86,6 +86,12 @@ type Options struct {
 	Now         func() time.Time
 	TLSConfig   *tls.Config // client side for TLS legs we originate
 	MaxContacts int
+	// SRTP is the SRTP policy of each extension's phone (nil: optional
+	// for all); SetSRTPPolicy replaces it.
+	SRTP func(number string) SRTPPolicy
+	// Messages takes the SIP MESSAGEs phones send (nil: refused with
+	// 405); SetMessageSink replaces it.
+	Messages MessageSink
 }
 
 // Server is the SIP user agent of the appliance.
@@ -99,6 +105,8 @@ type Server struct {
 	limiter   *ratelimit.Limiter
 	reg       *registrar.Registrar
 	directory atomic.Pointer[Directory]
+	srtpFunc  atomic.Pointer[func(number string) SRTPPolicy]
+	messages  atomic.Pointer[MessageSink]
 
 	mu      sync.Mutex
 	dialogs map[string]dialogLeg // sipgo dialog ID → leg
@@ -177,6 +185,8 @@ func New(o Options) (*Server, error) {
 	}
 	dir := o.Directory
 	s.directory.Store(&dir)
+	s.SetSRTPPolicy(o.SRTP)
+	s.SetMessageSink(o.Messages)
 	if err := s.makeDialogUAs(); err != nil {
 		sua.Close()
 		return nil, err
@@ -187,6 +197,7 @@ func New(o Options) (*Server, error) {
 	srv.OnBye(s.handleBye)
 	srv.OnOptions(s.handleOptions)
 	srv.OnInfo(s.handleInfo)
+	srv.OnMessage(s.handleMessage)
 	srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) { s.inDialog(req, tx, dialogLeg.onRefer) })
 	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) { s.inDialog(req, tx, dialogLeg.onNotify) })
 	srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {

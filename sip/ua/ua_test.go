@@ -10,14 +10,18 @@ import (
 	"github.com/gatepbx/gatepbx/sip/sdp"
 )
 
-func infoRequest(ctype, body string) *sip.Request {
-	req := sip.NewRequest(sip.INFO, sip.Uri{Scheme: "sip", User: "102", Host: "127.0.0.1"})
+// bodyRequest is a request to 102 with a body of Content-Type ctype
+// (none when "").
+func bodyRequest(method sip.RequestMethod, ctype, body string) *sip.Request {
+	req := sip.NewRequest(method, sip.Uri{Scheme: "sip", User: "102", Host: "127.0.0.1"})
 	if ctype != "" {
 		req.AppendHeader(sip.NewHeader("Content-Type", ctype))
 	}
 	req.SetBody([]byte(body))
 	return req
 }
+
+func infoRequest(ctype, body string) *sip.Request { return bodyRequest(sip.INFO, ctype, body) }
 
 func TestInfoDigit(t *testing.T) {
 	tests := []struct {

@@ -886,3 +886,54 @@ func TestSIGHUPReloadsConfig(t *testing.T) {
 	}
 	a.stop(t, p)
 }
+
+// TestSimCLI starts the binary on the sim board (as make run does) and
+// drives a virtual phone with "gatepbx sim": the control socket's address
+// comes from the data dir. -board overrides the config's board: "auto"
+// finds no profile on a test machine, which is reported while SIP runs.
+func TestSimCLI(t *testing.T) {
+	t.Parallel()
+	a := newAppliance(t, "101")
+	cfg := a.cfg
+	cfg.Board = "no-such-board"
+	a.writeConfig(t, cfg)
+	p := startProcess(t, a.dir, "-config", a.cfgPath, "-board", "sim")
+	waitHealthy(t, p, a.apiAddr)
+	tests := []struct {
+		args     []string
+		wantCode int
+		stdout   string // substring
+		stderr   string // substring
+	}{
+		{[]string{"sim", "-config", a.cfgPath, "offhook", "fxs0"}, 0, `"ok":true`, ""},
+		{[]string{"sim", "-config", a.cfgPath, "status", "fxs0"}, 0, `"offhook":true`, ""},
+		{[]string{"sim", "-config", a.cfgPath, "status", "fxs9"}, 1, "", "fxs9"},
+		{[]string{"sim", "-config", a.cfgPath, "jump", "fxs0"}, 2, "", "unknown command"},
+		{[]string{"sim", "-config", filepath.Join(a.dir, "missing.yaml"), "status", "fxs0"}, 1, "", "missing.yaml"},
+	}
+	for _, tc := range tests {
+		code, stdout, stderr := runBinary(t, a.dir, tc.args...)
+		if code != tc.wantCode || !strings.Contains(stdout, tc.stdout) || !strings.Contains(stderr, tc.stderr) {
+			t.Errorf("gatepbx %v: exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
+				tc.args, code, stdout, stderr, tc.wantCode, tc.stdout, tc.stderr)
+		}
+	}
+	a.stop(t, p)
+
+	p = startProcess(t, a.dir, "-config", a.cfgPath, "-board", "auto")
+	waitHealthy(t, p, a.apiAddr)
+	resp, err := http.Get("http://" + a.apiAddr + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct {
+		Board      string `json:"board"`
+		BoardError string `json:"board_error"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if err != nil || h.Board != "auto" || h.BoardError == "" {
+		t.Fatalf("health %+v (%v): want board auto, failed (no board of ours on a test machine)", h, err)
+	}
+	a.stop(t, p)
+}

@@ -1,0 +1,75 @@
+package app
+
+import (
+	"context"
+
+	"github.com/gatepbx/gatepbx/firmware/analog"
+	"github.com/gatepbx/gatepbx/firmware/config"
+	"github.com/gatepbx/gatepbx/firmware/pbx"
+	"github.com/gatepbx/gatepbx/hal"
+	"github.com/gatepbx/gatepbx/hal/region"
+	"github.com/gatepbx/gatepbx/media/relay"
+	"github.com/gatepbx/gatepbx/sip/sdp"
+	"github.com/gatepbx/gatepbx/sip/ua"
+)
+
+// startAnalog makes the board's ports legs of the call core: analog
+// extensions are rung through the adapter and analog phones and PSTN
+// lines call in through it. Its goroutines end when the board closes.
+// Without a board (none configured, or it failed) it does nothing.
+func (a *App) startAnalog(ctx context.Context, cfg config.Config, ports *relay.PortPool) {
+	if a.board == nil {
+		return
+	}
+	ad, err := analog.New(analog.Options{
+		Board: a.board, Ports: ports, Region: analogRegion(cfg, a.board),
+		Extensions: func() []config.Extension { return a.Config().Extensions },
+		Incoming:   func(l *analog.Leg) { a.core.Incoming(l) },
+		Operator:   func(string) string { return operator(a.Config().Extensions, a.board) },
+		Codecs:     codecs(cfg), Logger: a.log,
+	})
+	if err != nil {
+		a.log.Error("analog ports disabled", "err", err)
+		return
+	}
+	a.core.SetKindOriginator(config.KindAnalog, analogOriginator{ad})
+	ad.Start(ctx)
+}
+
+// analogRegion is the config's region when the line engine knows it,
+// else the board's own (a sim board says which), else the US.
+func analogRegion(cfg config.Config, b hal.Board) region.Region {
+	if r, err := region.Lookup(cfg.Region); err == nil {
+		return r
+	}
+	if rb, ok := b.(interface{ Region() region.Region }); ok {
+		return rb.Region()
+	}
+	r, _ := region.Lookup("us")
+	return r
+}
+
+// operator is where PSTN calls ringing in on an FXO line go: the first
+// extension of the config that is not itself an FXO line.
+func operator(exts []config.Extension, b hal.Board) string {
+	for _, e := range exts {
+		if e.Kind == config.KindAnalog {
+			if p, ok := b.Port(e.Port); ok && p.Kind() == hal.KindFXO {
+				continue
+			}
+		}
+		return e.Number
+	}
+	return ""
+}
+
+// analogOriginator adapts the adapter to pbx.Originator.
+type analogOriginator struct{ ad *analog.Adapter }
+
+func (o analogOriginator) Originate(ctx context.Context, number string, from ua.Party, formats []sdp.Format) (pbx.CalleeLeg, error) {
+	leg, err := o.ad.Originate(ctx, number, from, formats)
+	if err != nil {
+		return nil, err
+	}
+	return leg, nil
+}

@@ -1,0 +1,239 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gatepbx/gatepbx/api"
+	"github.com/gatepbx/gatepbx/api/notify"
+	"github.com/gatepbx/gatepbx/firmware/apiext"
+	"github.com/gatepbx/gatepbx/firmware/config"
+	"github.com/gatepbx/gatepbx/firmware/pbx"
+	"github.com/gatepbx/gatepbx/media/player"
+	"github.com/gatepbx/gatepbx/media/record"
+	"github.com/gatepbx/gatepbx/media/relay"
+	"github.com/gatepbx/gatepbx/media/stream"
+	"github.com/gatepbx/gatepbx/sip/sdp"
+)
+
+// The HTTP API's Play, Speak and Record on calls in progress
+// (api.CallMedia). Play and Speak go through the core's Announce: the
+// named party hears the audio while the two parties do not hear each
+// other, then the call is as it was. On a call to an API extension the
+// audio always goes to the caller, the extension's remote party. Record
+// records both parties mixed (an API extension's call: its caller) from
+// the legs' audio taps and posts RecordCompleted to FinishedUrl.
+
+// apiCallsMedia is apiCalls with media.
+type apiCallsMedia struct {
+	apiCalls
+	a *App
+}
+
+// maxRepeat bounds a Play with Repeat and no Timeout.
+const maxRepeat = time.Hour
+
+// answered checks that the call exists and is answered.
+func (m apiCallsMedia) answered(id string) (pbx.CallSnapshot, error) {
+	for _, s := range m.core.Calls() {
+		if s.ID != id {
+			continue
+		}
+		if s.State == pbx.StateSetup || s.State == pbx.StateRinging {
+			return s, fmt.Errorf("%w: call %s not answered", api.ErrCallState, id)
+		}
+		return s, nil
+	}
+	return pbx.CallSnapshot{}, fmt.Errorf("%w: %s", api.ErrCallNotFound, id)
+}
+
+// party maps the API's party to the core's; an API extension's call
+// plays to its caller.
+func (m apiCallsMedia) party(id string, p api.Party) pbx.Party {
+	if m.a.scripts != nil {
+		if _, ok := m.a.scripts.ext.Leg(id); ok {
+			return pbx.PartyCaller
+		}
+	}
+	return apiParties[p]
+}
+
+// announce plays src to party in the background, after the call's
+// earlier announcements; src is closed.
+func (m apiCallsMedia) announce(id string, party pbx.Party, src player.Source) {
+	go m.a.scripts.queue.run(id, func() {
+		defer src.Close()
+		err := m.core.Announce(context.Background(), id, party, func(ctx context.Context, w pbx.PacketWriter, f sdp.Format) error {
+			p, err := stream.NewPacer(w, stream.PacerConfig{PayloadType: f.PT, Clock: m.a.scripts.clock})
+			if err != nil {
+				return err
+			}
+			return p.Play(ctx, src)
+		})
+		if err != nil && !errors.Is(err, pbx.ErrCallEnded) {
+			m.a.log.Warn("Play/Speak on call failed", "call", id, "err", err)
+		}
+	})
+}
+
+// callQueues runs functions one at a time per call ID.
+type callQueues struct {
+	mu    sync.Mutex
+	calls map[string]*callQueue
+}
+
+type callQueue struct {
+	mu    sync.Mutex // held while one runs
+	users int        // runs waiting or running; guarded by callQueues.mu
+}
+
+// run calls fn after the functions given earlier for id have returned.
+func (q *callQueues) run(id string, fn func()) {
+	q.mu.Lock()
+	if q.calls == nil {
+		q.calls = map[string]*callQueue{}
+	}
+	cq := q.calls[id]
+	if cq == nil {
+		cq = &callQueue{}
+		q.calls[id] = cq
+	}
+	cq.users++
+	q.mu.Unlock()
+
+	cq.mu.Lock()
+	fn()
+	cq.mu.Unlock()
+
+	q.mu.Lock()
+	if cq.users--; cq.users == 0 {
+		delete(q.calls, id)
+	}
+	q.mu.Unlock()
+}
+
+func (m apiCallsMedia) Play(ctx context.Context, p api.PlayRequest) error {
+	if _, err := m.answered(p.CallID); err != nil {
+		return err
+	}
+	lib := m.a.scripts.audio
+	src, err := lib.Open(ctx, p.AudioFile)
+	if err != nil {
+		return fmt.Errorf("%w: %w", api.ErrBadAudio, err)
+	}
+	if p.Repeat {
+		src.Close()
+		src = player.Loop(func() (player.Source, error) { return lib.Open(context.Background(), p.AudioFile) })
+		if p.Timeout == 0 {
+			p.Timeout = maxRepeat
+		}
+	}
+	if p.Timeout > 0 {
+		src = player.Timeout(src, p.Timeout)
+	}
+	m.announce(p.CallID, m.party(p.CallID, p.Party), src)
+	return nil
+}
+
+func (m apiCallsMedia) Speak(ctx context.Context, s api.SpeakRequest) error {
+	if _, err := m.answered(s.CallID); err != nil {
+		return err
+	}
+	src, err := m.a.scripts.audio.Speak(ctx, s.Text, s.Language, s.Voice)
+	if err != nil {
+		return fmt.Errorf("%w: %w", api.ErrBadAudio, err)
+	}
+	m.announce(s.CallID, m.party(s.CallID, s.Party), src)
+	return nil
+}
+
+func (m apiCallsMedia) Record(_ context.Context, r api.RecordRequest) error {
+	snap, err := m.answered(r.CallID)
+	if err != nil {
+		return err
+	}
+	if r.RecordPath != "" && !filepath.IsLocal(filepath.FromSlash(r.RecordPath)) {
+		return fmt.Errorf("%w: RecordPath %q leaves the data dir", api.ErrBadAudio, r.RecordPath)
+	}
+	cfg := m.a.Config()
+	var taps []func(stream.TapFunc) (remove func())
+	if leg, ok := m.a.scripts.ext.Leg(r.CallID); ok {
+		taps = append(taps, leg.AddTap)
+	} else {
+		// The legs' own taps: only SIP legs leave them free.
+		dir := m.core.Directory()
+		for _, n := range []string{snap.Caller, snap.Callee} {
+			if e, ok := dir.Lookup(n); ok && e.Kind != config.KindSIP {
+				return fmt.Errorf("%w: recording a call with a %s extension", api.ErrCallState, e.Kind)
+			}
+		}
+		caller, callee, ok := m.core.Endpoints(r.CallID)
+		if !ok || caller == nil || callee == nil {
+			return fmt.Errorf("%w: %s", api.ErrCallNotFound, r.CallID)
+		}
+		for _, ep := range []*relay.Endpoint{caller, callee} {
+			taps = append(taps, func(fn stream.TapFunc) func() {
+				ep.SetAudioTap(relay.AudioTapFunc(fn))
+				return func() { ep.SetAudioTap(nil) }
+			})
+		}
+	}
+	maxDur := r.Duration
+	if maxDur == 0 {
+		maxDur = maxRepeat
+	}
+	rec, err := apiext.NewRecorder(apiext.Recording{
+		DataDir: cfg.DataDir, CallID: r.CallID, Format: r.Format, Path: r.RecordPath, Legs: len(taps),
+		MaxDuration: maxDur, Inactivity: r.Inactivity, Clock: m.a.scripts.clock, Logger: m.a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", api.ErrBadAudio, err)
+	}
+	removes := make([]func(), len(taps))
+	for i, add := range taps {
+		removes[i] = add(rec.Tap(i))
+	}
+	go m.recordCall(rec, snap, r.FinishedURL, removes)
+	return nil
+}
+
+// recordCall runs a recording until it stops or the call ends, then
+// posts RecordCompleted to finished.
+func (m apiCallsMedia) recordCall(rec *record.Recorder, snap pbx.CallSnapshot, finished string, removes []func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-m.core.Ended(snap.ID):
+			rec.Stop()
+		case <-ctx.Done():
+		}
+	}()
+	res, err := rec.Run(ctx)
+	for _, remove := range removes {
+		remove()
+	}
+	if err != nil {
+		m.a.log.Warn("Record on call failed", "call", snap.ID, "err", err)
+		return
+	}
+	m.a.log.Info("call recorded", "call", snap.ID, "file", res.Name, "duration", res.Duration, "reason", res.Reason)
+	if finished == "" {
+		return
+	}
+	n := notify.Notification{
+		Name: notify.RecordCompleted, URL: finished, CallID: snap.ID, Caller: snap.Caller, CallerID: snap.Caller,
+		CallerDisplayName: snap.CallerName, Callee: snap.Callee, Dialed: snap.Dialed, CallState: string(snap.State),
+		Duration: res.Duration,
+	}
+	if name, ok := apiext.RecordingURL(res.Name); ok {
+		n.RecordURL = m.a.recordingURL(m.a.scripts.advertise, name)
+	}
+	if err := m.a.notify.Send(n); err != nil {
+		m.a.log.Warn("RecordCompleted not sent", "call", snap.ID, "err", err)
+	}
+}
