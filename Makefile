@@ -12,7 +12,7 @@ CONFIG    ?= data/gatepbx.yaml
 TEST_DEBS := sip-tester espeak-ng sox lame baresip-core
 TEST_BINS := sipp espeak-ng sox lame baresip
 
-.PHONY: all run build test test-deps unit cross firmware bench bench-relay bench-api bench-sip bench-media clean vet fuzz
+.PHONY: all run build test test-deps unit cross firmware bench bench-relay bench-api bench-sip bench-media bench-dsp clean vet fuzz
 
 all: build
 
@@ -59,7 +59,7 @@ firmware:
 	@ls -l $(DIST)
 
 ## bench: relay micro-benchmarks, HTTP API throughput, then bounded SIPp REGISTER and call-rate runs through the binary
-bench: bench-relay bench-api bench-sip bench-media
+bench: bench-relay bench-dsp bench-api bench-sip bench-media
 
 bench-relay:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./media/relay/
@@ -70,6 +70,10 @@ bench-api:
 
 bench-sip: test-deps build
 	bash scripts/bench-sip.sh $(BIN)
+
+## bench-dsp: per-20 ms-frame costs: G.711 encode/decode/transcode, DTMF detection and generation, SRTP protect/unprotect, pacer and jitter buffer
+bench-dsp:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./media/g711/ ./media/dtmf/ ./media/srtp/ ./media/stream/
 
 ## bench-media: RTP relay load (100/250/500/1000 streams, 10 s each) against a bare recvmmsg/sendmmsg forwarder and rtpengine when installed
 bench-media:
