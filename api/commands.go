@@ -33,9 +33,9 @@ var commandTable = []command{
 	{name: "Play", kind: kindHTTP, run: (*Handler).play},
 	{name: "Speak", kind: kindHTTP, run: (*Handler).speak},
 	{name: "Record", kind: kindHTTP, run: (*Handler).record},
-	{name: "Call", kind: kindHTTP},
-	{name: "CallSetup", kind: kindHTTP},
-	{name: "Request", kind: kindHTTP},
+	{name: "Call", kind: kindHTTP, run: (*Handler).call},
+	{name: "CallSetup", kind: kindHTTP, run: (*Handler).callSetup},
+	{name: "Request", kind: kindHTTP, run: (*Handler).request},
 	{name: "Reject", kind: kindOzML},
 	{name: "Route", kind: kindOzML},
 	// Queries (3.2).

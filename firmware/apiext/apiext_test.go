@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatepbx/gatepbx/api/ozml"
 	"github.com/gatepbx/gatepbx/api/ozml/fetch"
+	"github.com/gatepbx/gatepbx/firmware/config"
 	"github.com/gatepbx/gatepbx/sip/sdp"
 )
 
@@ -123,5 +124,25 @@ func TestFeed(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("a stopped source reported %v", err)
 	default:
+	}
+}
+
+func TestOriginHelpers(t *testing.T) {
+	for in, want := range map[string]string{"102": "102", "102@localhost": "102", "sip:102@host": "102", " sips:7@x ": "7", "": ""} {
+		if got := addressNumber(in); got != want {
+			t.Errorf("addressNumber(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for code, want := range map[int]string{404: "NotFound", 480: "NotAvailable", 486: "Busy", 603: "Rejected", 503: "Error", 488: "Rejected"} {
+		if got := failState(code); got != want {
+			t.Errorf("failState(%d) = %q, want %q", code, got, want)
+		}
+	}
+	ext := config.Extension{Number: "200", DisplayName: "IVR"}
+	if p := callerOf(ext, "", ""); p.Number != "200" || p.DisplayName != "IVR" {
+		t.Errorf("default caller %+v", p)
+	}
+	if p := callerOf(ext, " 555 ", "Shop"); p.Number != "555" || p.DisplayName != "Shop" {
+		t.Errorf("given caller %+v", p)
 	}
 }

@@ -17,6 +17,11 @@
 // extension calls without a line of their own: the script's BlindTransfer
 // is the core's BlindTransfer with the API extension as transferor.
 //
+// An extension also places calls (Originator.Call and Request: the HTTP
+// API's Call and Request, the OzML verbs): its Leg is then the calling
+// party of an ordinary core call (Core.Incoming), and the script runs on
+// the answered call with the callee as its far party.
+//
 // Each leg runs its script on its own goroutine with its own context; a
 // failing or panicking script ends only its own call.
 package apiext

@@ -26,8 +26,12 @@ import (
 type Leg struct {
 	o      *Originator
 	log    *slog.Logger
-	number string // the API extension
-	from   ua.Party
+	number string   // the API extension
+	from   ua.Party // the calling party (for a call the extension places: the extension as shown)
+	// side is the extension's side of the call: PartyCallee when called,
+	// PartyCaller when it placed the call (to dialed).
+	side   pbx.Party
+	dialed string
 	target string // the application's URL or the script's name
 	media  *agent
 	events chan ua.Event // unbuffered: a sent event has been taken
@@ -55,13 +59,20 @@ var (
 // script ends the call) differs from pbx.Leg's (the core ends the leg).
 type script struct{ *Leg }
 
-// Hangup implements ozml.Call.
-func (s script) Hangup(context.Context) error { return s.hangup() }
+// Hangup implements ozml.Call. Once the core has taken the hang-up the
+// leg is over (the core does not hang up the side that left).
+func (s script) Hangup(context.Context) error {
+	err := s.hangup()
+	if err == nil {
+		s.Leg.Hangup()
+	}
+	return err
+}
 
 func newLeg(o *Originator, number string, from ua.Party, target string, media *agent) *Leg {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Leg{
-		o: o, log: o.log, number: number, from: from, target: target, media: media,
+		o: o, log: o.log, number: number, from: from, target: target, media: media, side: pbx.PartyCallee, dialed: number,
 		events: make(chan ua.Event), ctx: ctx, cancel: cancel, done: make(chan struct{}), bound: make(chan struct{}),
 	}
 }
@@ -212,11 +223,14 @@ func (l *Leg) Reject(_ context.Context, code int) error {
 	return l.emit(ua.Event{Kind: ua.EventFailed, Code: code, Reason: reason})
 }
 
-// hangup ends the call for the script: a BYE to the caller once
-// answered, else 480.
+// hangup ends the call for the script: a BYE to the far party once
+// answered, else 480 (a call the extension places: cancelled).
 func (l *Leg) hangup() error {
 	if l.answered.Load() {
 		return l.emit(ua.Event{Kind: ua.EventHangup, Reason: "hung up by the script"})
+	}
+	if l.side == pbx.PartyCaller {
+		return l.emit(ua.Event{Kind: ua.EventCancelled, Reason: "cancelled"})
 	}
 	return l.emit(ua.Event{Kind: ua.EventFailed, Code: 480, Reason: "Temporarily Unavailable"})
 }
@@ -262,7 +276,7 @@ func (l *Leg) Digits() <-chan byte { return l.media.keys.Digits() }
 
 // BlindTransfer implements ozml.Call: the API extension is the transferor.
 func (l *Leg) BlindTransfer(ctx context.Context, target string) error {
-	return ended(l.o.opts.Core.BlindTransfer(ctx, pbx.Transfer{CallID: l.callID, Transferor: pbx.PartyCallee, Target: target}))
+	return ended(l.o.opts.Core.BlindTransfer(ctx, pbx.Transfer{CallID: l.callID, Transferor: l.side, Target: target}))
 }
 
 // AttendedTransfer implements ozml.Call.
@@ -278,19 +292,23 @@ func (l *Leg) ForwardCall(_ context.Context, destination string) error {
 	return ended(l.o.opts.Core.Forward(l.callID, destination))
 }
 
-// Hold implements ozml.Call: the caller hears music on hold.
+// Far is the side of the call opposite the API extension: the party its
+// script talks to.
+func (l *Leg) Far() pbx.Party { return pbx.PartyBoth &^ l.side }
+
+// Hold implements ozml.Call: the far party hears music on hold.
 func (l *Leg) Hold(context.Context) error {
-	return ended(l.o.opts.Core.Hold(l.callID, pbx.PartyCaller))
+	return ended(l.o.opts.Core.Hold(l.callID, l.Far()))
 }
 
 // Unhold implements ozml.Call.
 func (l *Leg) Unhold(context.Context) error {
-	return ended(l.o.opts.Core.Unhold(l.callID, pbx.PartyCaller))
+	return ended(l.o.opts.Core.Unhold(l.callID, l.Far()))
 }
 
-// SendDTMF implements ozml.Call: keys to the caller.
+// SendDTMF implements ozml.Call: keys to the far party.
 func (l *Leg) SendDTMF(ctx context.Context, keys string) error {
-	return ended(l.o.opts.Core.SendDTMF(ctx, l.callID, keys, pbx.PartyCaller))
+	return ended(l.o.opts.Core.SendDTMF(ctx, l.callID, keys, l.Far()))
 }
 
 // Info implements ozml.Call.
@@ -301,7 +319,7 @@ func (l *Leg) Info() map[string]string {
 	}
 	return map[string]string{
 		"CallId": l.CallID(), "Caller": l.from.Number, "CallerId": l.from.Number,
-		"CallerDisplayName": l.from.DisplayName, "Callee": l.number, "Dialed": l.number,
+		"CallerDisplayName": l.from.DisplayName, "Callee": l.dialed, "Dialed": l.dialed,
 		"ApiExtension": l.number, "CallState": state,
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatepbx/gatepbx/api/notify"
 	"github.com/gatepbx/gatepbx/api/ozml"
 	"github.com/gatepbx/gatepbx/firmware/config"
 	"github.com/gatepbx/gatepbx/firmware/pbx"
@@ -29,6 +30,9 @@ type Core interface {
 	Hold(callID string, party pbx.Party) error
 	Unhold(callID string, party pbx.Party) error
 	SendDTMF(ctx context.Context, callID, keys string, party pbx.Party) error
+	// Incoming starts a call whose calling party is a leg of ours (a
+	// call the extension places); it binds the leg to its call first.
+	Incoming(leg pbx.CallerLeg)
 }
 
 // Audio opens what scripts play; *player.Library is one.
@@ -61,8 +65,11 @@ type Options struct {
 	// nil gives no RecordURL.
 	RecordURL func(name string) string
 	Logger    *slog.Logger
-	Clock     stream.Clock     // paces audio and recordings; nil: real time
-	Now       func() time.Time // nil: time.Now
+	// Notify sends the CallError and CallFinished notifications of calls
+	// the extensions place (nil: none are sent).
+	Notify func(notify.Notification)
+	Clock  stream.Clock     // paces audio and recordings; nil: real time
+	Now    func() time.Time // nil: time.Now
 }
 
 // RecordDir is the directory under the data dir where recordings go.

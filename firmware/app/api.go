@@ -182,7 +182,7 @@ func (e apiExtensions) Extensions() []api.ExtensionInfo {
 		}
 		out = append(out, info)
 	}
-	return out
+	return append(out, e.a.trunkInfos()...) // trunks.go
 }
 
 // apiUsers turns the config's API accounts into the api's. The config has

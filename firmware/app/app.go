@@ -72,6 +72,8 @@ type App struct {
 	httpLn   net.Listener
 	sipAddrs ua.Listeners
 	svc      services // address books, mail, messages, sim control (services.go)
+	// routes: dial plan, forwarding table, trunks (dialplan.go, trunks.go)
+	routes routingState
 }
 
 // Start brings the appliance up. The returned App runs until Shutdown.
@@ -211,6 +213,12 @@ func (a *App) start(ctx context.Context) error {
 		return err
 	}
 	a.core.SetOriginator(pbx.SIPOriginator(a.sip))
+	if err := a.startTrunks(cfg); err != nil {
+		return err
+	}
+	if err := a.startDialplan(cfg, ports); err != nil {
+		return err
+	}
 	a.startAnalog(ctx, cfg, ports)
 	if err := a.startScripts(cfg, ports, advertise); err != nil {
 		return err
@@ -219,6 +227,7 @@ func (a *App) start(ctx context.Context) error {
 		return err
 	}
 	a.sip.Serve(ctx)
+	a.runTrunks()
 
 	if err := a.startHTTP(cfg); err != nil {
 		return err
@@ -440,6 +449,9 @@ func (a *App) Reload() error {
 	a.sip.SetDirectory(dir)
 	a.sip.SetSRTPPolicy(srtpPolicies(cfg))
 	a.api.SetUsers(apiUsers(cfg))
+	if err := a.setRouting(cfg); err != nil {
+		a.log.Error("reload: dial plan not changed", "err", err)
+	}
 	if old.SIP.UDPPort != cfg.SIP.UDPPort || old.SIP.TCPPort != cfg.SIP.TCPPort || old.SIP.TLSPort != cfg.SIP.TLSPort ||
 		old.SIP.BindAddress != cfg.SIP.BindAddress || old.API.Port != cfg.API.Port || old.DataDir != cfg.DataDir ||
 		old.RTP.PortMin != cfg.RTP.PortMin || old.RTP.PortMax != cfg.RTP.PortMax {
@@ -462,6 +474,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		}
 	}
 	a.stopScripts(ctx)
+	a.stopTrunks()
 	if a.http != nil {
 		hctx, cancel := context.WithTimeout(ctx, time.Second)
 		_ = a.http.Shutdown(hctx)

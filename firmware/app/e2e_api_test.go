@@ -86,10 +86,7 @@ func apiGet(t *testing.T, a *App, pairs ...string) apiResponse {
 		v.Set("Username", apiTestUser)
 		v.Set("Password", apiTestPassword)
 	}
-	res, err := http.Get("http://" + a.APIAddr() + "/api?" + v.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := httpGet(t, "http://"+a.APIAddr()+"/api?"+v.Encode())
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	if err != nil {

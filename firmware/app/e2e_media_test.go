@@ -106,8 +106,9 @@ func sendStream(t *testing.T, c *net.UDPConn, port int, pt byte, enc *srtp.Encry
 // countStream counts the packets arriving on c (decrypted by dec when it
 // is not nil) of payload type pt whose 160 payload bytes all equal
 // want(payloadByte(i)) for some packet i of the stream, until c has been
-// quiet for 3 s. The relay rewrites sequence numbers, so the payload
-// identifies the packet.
+// quiet for 3 s (or for at most a minute, against a stream that never
+// stops). The relay rewrites sequence numbers, so the payload identifies
+// the packet.
 func countStream(c *net.UDPConn, dec *srtp.Decrypter, pt byte, want func(byte) byte) chan int {
 	out := make(chan int, 1)
 	go func() {
@@ -115,8 +116,13 @@ func countStream(c *net.UDPConn, dec *srtp.Decrypter, pt byte, want func(byte) b
 		plain := make([]byte, 0, 1500)
 		n := 0
 		defer func() { out <- n }()
+		end := time.Now().Add(time.Minute)
 		for {
-			c.SetReadDeadline(time.Now().Add(3 * time.Second))
+			quiet := time.Now().Add(3 * time.Second)
+			if quiet.After(end) {
+				quiet = end
+			}
+			c.SetReadDeadline(quiet)
 			size, _, err := c.ReadFromUDP(buf)
 			if err != nil {
 				return

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -234,10 +233,7 @@ func TestOzmlScriptGoToRecord(t *testing.T) {
 	}
 	for _, bad := range []string{"nosuch.wav", "..%2fgatepbx.yaml", strings.TrimSuffix(name, ".wav")} {
 		u := "http://" + a.APIAddr() + "/recordings/" + bad
-		resp, err := http.Get(u)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := httpGet(t, u)
 		resp.Body.Close()
 		if resp.StatusCode != 404 {
 			t.Fatalf("GET %s: %s", u, resp.Status)
@@ -262,10 +258,7 @@ func writeFile(t *testing.T, name, content string) {
 // loud samples well above silence (the caller's tone).
 func checkRecording(t *testing.T, u string, loud int) {
 	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := httpGet(t, u)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !bytes.HasPrefix(body, []byte("RIFF")) {

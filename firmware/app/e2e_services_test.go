@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -40,10 +39,7 @@ func apiDo(t *testing.T, a *App, pairs ...string) servicesResponse {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		v.Set(pairs[i], pairs[i+1])
 	}
-	res, err := http.Get("http://" + a.APIAddr() + "/api?" + v.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := httpGet(t, "http://"+a.APIAddr()+"/api?"+v.Encode())
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	if err != nil {

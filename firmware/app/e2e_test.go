@@ -5,11 +5,15 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,13 +49,39 @@ func scenario(t *testing.T, name string, vars map[string]string, parts ...string
 	return sipptest.Render(t, []string{filepath.Join("testdata", "sipp")}, name, use, vars)
 }
 
+// rtpWindows hands each test appliance its own RTP port window in
+// [10000, 20000): below the kernel's ephemeral ports, where FreePort
+// finds SIPp's ports and OS-assigned sockets live (a shared range let
+// SIPp fail to bind), and below the gatepbx command tests' 20000-29998.
+// Windows go round from a random start, so a port one test's call used
+// is not another's for a while, and stray RTP still arriving from the
+// first test (a SIPp playing on) cannot latch onto the second's call.
+var rtpWindows = struct {
+	once sync.Once
+	next atomic.Int64
+}{}
+
+const (
+	rtpWindowSize = 400 // ports: 100 calls' two legs of RTP and RTCP
+	rtpWindowBase = 10000
+	rtpWindowN    = 25
+)
+
+// rtpWindow returns the next RTP port window's PortMin and PortMax.
+func rtpWindow() (int, int) {
+	rtpWindows.once.Do(func() { rtpWindows.next.Store(rand.Int64N(rtpWindowN)) })
+	w := int(rtpWindows.next.Add(1) % rtpWindowN)
+	low := rtpWindowBase + w*rtpWindowSize
+	return low, low + rtpWindowSize - 2
+}
+
 // testConfig is a loopback config with three SIP extensions.
 func testConfig(dir string) config.Config {
 	cfg := config.Defaults()
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.SIP.BindAddress = "127.0.0.1"
 	cfg.API.BindAddress = "127.0.0.1"
-	cfg.RTP.PortMin, cfg.RTP.PortMax = 30000, 39998
+	cfg.RTP.PortMin, cfg.RTP.PortMax = rtpWindow()
 	cfg.RTP.MediaTimeout = 10 * time.Second
 	cfg.SIP.RingTimeout = 20 * time.Second
 	for _, n := range []string{"101", "102", "103"} {
@@ -95,7 +125,8 @@ func startTestAppWith(t *testing.T, cfg config.Config, lns ua.Listeners) *App {
 	if os.Getenv("GATEPBX_TEST_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	tw := newTestWriter(t)
+	logger := slog.New(slog.NewTextHandler(tw, &slog.HandlerOptions{Level: level}))
 	a, err := Start(context.Background(), Options{
 		ConfigPath: path, Logger: logger,
 		Listeners: &lns, APIListener: apiLn,
@@ -113,14 +144,50 @@ func startTestAppWith(t *testing.T, cfg config.Config, lns ua.Listeners) *App {
 	return a
 }
 
-type testWriter struct{ t *testing.T }
+// testWriter sends the appliance's log to the test's log until the test's
+// cleanups have run; what goroutines left running after a shutdown
+// deadline write later is dropped (t.Log after the end of a test panics).
+type testWriter struct {
+	t    *testing.T
+	mu   sync.Mutex
+	done bool
+}
 
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(p))
+// newTestWriter registers its cleanup first, so it runs last.
+func newTestWriter(t *testing.T) *testWriter {
+	w := &testWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return w
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(string(p))
+	}
 	return len(p), nil
 }
 
-var _ io.Writer = testWriter{}
+var _ io.Writer = (*testWriter)(nil)
+
+// apiTimeout bounds one HTTP request of a test to the appliance, so a
+// handler that never answers fails the test instead of hanging it.
+const apiTimeout = time.Minute
+
+// httpGet is http.Get bounded by apiTimeout; it fails the test on error.
+func httpGet(t *testing.T, u string) *http.Response {
+	t.Helper()
+	res, err := (&http.Client{Timeout: apiTimeout}).Get(u)
+	if err != nil {
+		t.Fatalf("GET %s (bounded by %v): %v", u, apiTimeout, err)
+	}
+	return res
+}
 
 // waitFor polls cond for up to 15 s.
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,7 +13,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/gatepbx/gatepbx/api"
+	"github.com/gatepbx/gatepbx/api/notify"
 	"github.com/gatepbx/gatepbx/api/ozml"
 	"github.com/gatepbx/gatepbx/api/ozml/bus"
 	"github.com/gatepbx/gatepbx/api/ozml/fetch"
@@ -38,22 +42,147 @@ type scripts struct {
 	advertise  netip.Addr   // the host of RecordURLs when the API listens on all
 	clock      stream.Clock // nil: real time
 	queue      callQueues   // the HTTP API's Play and Speak, in order per call
+	interp     *ozml.Interpreter
 }
 
 // ozmlEnv is the interpreter's Env: notifications and scripts through
-// fetch.Loader; originating calls is not wired yet.
-type ozmlEnv struct{ *fetch.Loader }
-
-func (ozmlEnv) Call(context.Context, ozml.CallRequest) error {
-	return fmt.Errorf("Call: %w", ozml.ErrNotAvailable)
+// fetch.Loader; the verbs that place calls through apiext (Call,
+// Request) and the core (CallSetup).
+type ozmlEnv struct {
+	*fetch.Loader
+	a *App
 }
 
-func (ozmlEnv) CallSetup(context.Context, string, string, string) error {
-	return fmt.Errorf("CallSetup: %w", ozml.ErrNotAvailable)
+func (e ozmlEnv) Call(_ context.Context, req ozml.CallRequest) error {
+	_, err := e.a.scripts.ext.Call(req)
+	return err
 }
 
-func (ozmlEnv) Request(context.Context, ozml.RequestParams) (<-chan ozml.RequestEvent, error) {
-	return nil, fmt.Errorf("Request: %w", ozml.ErrNotAvailable)
+func (e ozmlEnv) CallSetup(_ context.Context, caller, callee, errorURL string) error {
+	return e.a.callSetup(caller, callee, errorURL, 0)
+}
+
+func (e ozmlEnv) Request(ctx context.Context, p ozml.RequestParams) (<-chan ozml.RequestEvent, error) {
+	return e.a.scripts.ext.Request(ctx, p)
+}
+
+// notifySend queues a notification (CallError, CallFinished) of a call
+// the appliance placed.
+func (a *App) notifySend(n notify.Notification) {
+	if a.notify == nil {
+		return
+	}
+	if err := a.notify.Send(n); err != nil {
+		a.log.Warn("notification not sent", "notification", string(n.Name), "call", n.CallID, "err", err)
+	}
+}
+
+// callSetup starts a click-to-dial call; its failures go to errorURL as
+// CallError.
+func (a *App) callSetup(caller, callee, errorURL string, ring time.Duration) error {
+	return a.core.CallSetup(pbx.CallSetup{
+		Caller: caller, Callee: callee, RingTime: ring,
+		OnFail: func(ce *pbx.ConnectError) {
+			a.log.Info("CallSetup failed", "caller", caller, "callee", callee, "state", ce.State, "cause", ce.Cause)
+			if errorURL == "" {
+				return
+			}
+			a.notifySend(notify.Notification{
+				Name: notify.CallError, URL: errorURL, Caller: caller, CallerID: caller, Callee: callee, Dialed: callee,
+				CallState: ce.State, ErrorMessage: ce.Error(),
+			})
+		},
+	})
+}
+
+// The HTTP API's Call, CallSetup and Request (api.Originator).
+
+// Call implements api.Originator.
+func (m apiCallsMedia) Call(_ context.Context, c api.CallRequest) (string, error) {
+	s := m.a.scripts
+	if s == nil {
+		return "", api.ErrNoAPIExtension
+	}
+	req := ozml.CallRequest{
+		Dialed: c.Dialed, APIExtension: c.APIExtension, CallerID: c.CallerID, CallerDisplayName: c.CallerDisplayName,
+		URL: c.URL, ErrorURL: c.ErrorURL, FinishedURL: c.FinishedURL, RingTime: c.RingTime,
+	}
+	if strings.TrimSpace(c.ResponseOzML) != "" {
+		doc, err := ozml.Parse([]byte(c.ResponseOzML), s.interp.Limits())
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", api.ErrBadOzML, err)
+		}
+		req.Script = doc
+	}
+	id, err := s.ext.Call(req)
+	return id, originateError(err)
+}
+
+// CallSetup implements api.Originator.
+func (m apiCallsMedia) CallSetup(_ context.Context, c api.CallSetupRequest) error {
+	return originateError(m.a.callSetup(c.Caller, c.Callee, c.ErrorURL, c.RingTime))
+}
+
+// Request implements api.Originator: RequestOzML is a document holding
+// a <Request> element, or bare On* blocks; the parameters are set on
+// the Request and it runs with no call of its own, in the background.
+func (m apiCallsMedia) Request(_ context.Context, r api.RequestRequest) error {
+	s := m.a.scripts
+	if s == nil {
+		return api.ErrNoAPIExtension
+	}
+	if ext, ok := m.core.Directory().Lookup(r.ExtensionAddress); !ok || ext.Kind != config.KindAPI {
+		return api.ErrNoAPIExtension
+	}
+	doc, err := requestDocument(r.RequestOzML, s.interp.Limits())
+	if err != nil {
+		return fmt.Errorf("%w: %w", api.ErrBadOzML, err)
+	}
+	n := doc.Root.Child("request")
+	for k, v := range map[string]string{
+		"dialedaddress": r.DialedAddress, "extensionaddress": r.ExtensionAddress,
+		"callerphonenumber": r.CallerPhoneNumber, "callerdisplayname": r.CallerDisplayName,
+	} {
+		if v != "" {
+			n.Attrs[k] = v
+		}
+	}
+	if r.RingTime > 0 {
+		n.Attrs["ringtime"] = strconv.FormatFloat(r.RingTime.Seconds(), 'f', -1, 64)
+	}
+	go s.interp.Run(context.Background(), nil, doc, ozml.RunOptions{})
+	return nil
+}
+
+// requestDocument parses a Request command's OzML: a document with a
+// <Request>, or the blocks alone.
+func requestDocument(raw string, lim ozml.Limits) (*ozml.Document, error) {
+	doc, err := ozml.Parse([]byte(raw), lim)
+	if err == nil && doc.Root.Child("request") != nil {
+		if doc.Root.Child("request").Attrs == nil {
+			doc.Root.Child("request").Attrs = map[string]string{}
+		}
+		return doc, nil
+	}
+	doc, err2 := ozml.Parse([]byte("<Response><Request>"+raw+"</Request></Response>"), lim)
+	if err2 != nil {
+		if err != nil {
+			return nil, err
+		}
+		return nil, err2
+	}
+	if doc.Root.Child("request").Attrs == nil {
+		doc.Root.Child("request").Attrs = map[string]string{}
+	}
+	return doc, nil
+}
+
+// originateError maps apiext's and the core's errors to the api's.
+func originateError(err error) error {
+	if errors.Is(err, apiext.ErrNoExtension) {
+		return fmt.Errorf("%w: %w", api.ErrNoAPIExtension, err)
+	}
+	return apiError(err)
 }
 
 // startScripts registers the "api" extension kind with the core.
@@ -75,15 +204,17 @@ func (a *App) startScripts(cfg config.Config, ports *relay.PortPool, advertise n
 		return fmt.Errorf("script audio: %w", err)
 	}
 	s := &scripts{audio: audio, recordings: filepath.Join(cfg.DataDir, apiext.RecordDir), advertise: advertise}
-	interp := ozml.New(ozmlEnv{&fetch.Loader{ScriptDir: filepath.Join(cfg.DataDir, "scripts")}}, ozml.Options{
+	interp := ozml.New(ozmlEnv{&fetch.Loader{ScriptDir: filepath.Join(cfg.DataDir, "scripts")}, a}, ozml.Options{
 		Logger: a.log, DataDir: cfg.DataDir, Bus: bus.New(bus.Limits{}),
 	})
 	s.ext = apiext.New(apiext.Options{
 		Ports: ports, Core: a.core, Interp: interp, Audio: audio, DataDir: cfg.DataDir,
 		Extension: func(n string) (config.Extension, bool) { return a.core.Directory().Lookup(n) },
 		RecordURL: func(name string) string { return a.recordingURL(advertise, name) },
+		Notify:    a.notifySend,
 		Logger:    a.log,
 	})
+	s.interp = interp
 	a.scripts = s
 	a.core.SetKindOriginator(config.KindAPI, s.ext)
 	return nil

@@ -52,11 +52,11 @@ func (m apiCallsMedia) answered(id string) (pbx.CallSnapshot, error) {
 }
 
 // party maps the API's party to the core's; an API extension's call
-// plays to its caller.
+// plays to the extension's far party.
 func (m apiCallsMedia) party(id string, p api.Party) pbx.Party {
 	if m.a.scripts != nil {
-		if _, ok := m.a.scripts.ext.Leg(id); ok {
-			return pbx.PartyCaller
+		if l, ok := m.a.scripts.ext.Leg(id); ok {
+			return l.Far()
 		}
 	}
 	return apiParties[p]

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"time"
+
+	"github.com/gatepbx/gatepbx/firmware/dialplan"
+	"github.com/gatepbx/gatepbx/sip/trunk"
 )
 
 // Extension kinds.
@@ -33,6 +36,12 @@ type Config struct {
 	GSM        GSM         `yaml:"gsm"`
 	SMS        SMS         `yaml:"sms"`
 	Extensions []Extension `yaml:"extensions"`
+	// Dialplan is routing beyond the extensions: routes, ring groups,
+	// forwarding rules and feature codes.
+	Dialplan dialplan.Config `yaml:"dialplan"`
+	// Trunks are the SIP providers the appliance registers with and calls
+	// out through.
+	Trunks []trunk.Config `yaml:"trunks"`
 
 	source *source // where Parse found each field; nil for configs built in code
 }
@@ -131,6 +140,7 @@ type Extension struct {
 // out. It has no extensions and no API users.
 func Defaults() Config {
 	return Config{
+		Dialplan: dialplan.DefaultConfig(),
 		DataDir:  "./data",
 		Board:    "sim",
 		Region:   "us",

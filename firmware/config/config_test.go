@@ -116,8 +116,8 @@ func uncommentExamples(t *testing.T, doc string) string {
 			out = append(out, indent+strings.TrimPrefix(lines[i], indent+"# "))
 		}
 	}
-	if examples != 2 {
-		t.Fatalf("found %d example blocks in default.yaml, want 2", examples)
+	if examples != 6 {
+		t.Fatalf("found %d example blocks in default.yaml, want 6", examples)
 	}
 	return strings.Join(out, "\n")
 }

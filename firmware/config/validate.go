@@ -126,6 +126,7 @@ func validate(c *Config, src *source) []*Error {
 	k.messaging(c)
 	k.extensions(c.Extensions)
 	k.portConflicts(c)
+	k.dialplan(c)
 	return k.errs
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gatepbx/gatepbx/firmware/dialplan"
 	"github.com/gatepbx/gatepbx/firmware/history"
 	"github.com/gatepbx/gatepbx/sip/sdp"
 	"github.com/gatepbx/gatepbx/sip/ua"
@@ -147,10 +148,22 @@ func (c *Core) ask(ctx context.Context, callID string, cmd command) error {
 
 // route makes a leg to number on behalf of from, offering formats. It is
 // the one place calls are originated: first calls, transfers, forwards.
+// With a Routing (SetRouting) the dial plan decides: feature codes, ring
+// groups, extensions with their forwarding rules, routes (routing.go);
+// each route call starts its own forwarding chain at number.
 func (c *Core) route(number string, from ua.Party, formats []sdp.Format) (CalleeLeg, *ConnectError) {
+	if rt := c.routing(); rt != nil {
+		return c.routeDialled(rt, dialplan.NewChain(number), number, from, formats)
+	}
+	return c.originate(number, from, formats)
+}
+
+// originate makes a leg to the extension number by its kind's
+// Originator, without any dial plan.
+func (c *Core) originate(number string, from ua.Party, formats []sdp.Format) (CalleeLeg, *ConnectError) {
 	ext, ok := c.Directory().Lookup(number)
 	if !ok {
-		return nil, &ConnectError{Target: number, State: "NotFound", Code: 404, Reason: "Not Found", Cause: "404 Not Found"}
+		return nil, notFound(number)
 	}
 	orig, _ := c.sip.Load().(Originator)
 	if ext.Kind != "sip" {

@@ -171,6 +171,7 @@ func (c *Core) Incoming(leg CallerLeg) {
 	c.snapshots[call.id] = call.snapshot()
 	c.wg.Add(1)
 	c.mu.Unlock()
+	bindCall(leg, call.id) // a caller leg the appliance made (apiext) learns its call
 	go call.run()
 }
 

@@ -47,7 +47,8 @@ func Need(t testing.TB) {
 }
 
 // FreePort returns a currently free even UDP port on 127.0.0.1 whose
-// neighbours +1..+3 (SIPp's RTP, RTCP and RTP echo ports) are free too.
+// neighbours +1..+5 are free too: Start gives SIPp -mp port+2, and SIPp
+// binds audio RTP and RTCP there and video RTP and RTCP two above.
 func FreePort(t testing.TB) int {
 	t.Helper()
 	for range 50 {
@@ -57,7 +58,7 @@ func FreePort(t testing.TB) int {
 		}
 		port := c.LocalAddr().(*net.UDPAddr).Port &^ 1
 		c.Close()
-		if port <= 65000 && portsFree(port, 4) {
+		if port <= 65000 && portsFree(port, 6) {
 			return port
 		}
 	}
@@ -172,6 +173,8 @@ func Start(t testing.TB, c Config) *Peer {
 	p.cmd.Dir = p.dir
 	p.cmd.Stdout = &p.out
 	p.cmd.Stderr = &p.out
+	// Wait also waits for the output pipe; bound that once sipp is gone.
+	p.cmd.WaitDelay = 5 * time.Second
 	if err := p.cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("start sipp: %v", err)

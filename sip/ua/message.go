@@ -121,6 +121,9 @@ func (s *Server) SendMessage(ctx context.Context, to, from, text string) error {
 	if err != nil {
 		return fmt.Errorf("ua: message to %s: %w", to, err)
 	}
+	if res == nil { // sipgo: the transaction ended without an answer and without an error
+		return fmt.Errorf("ua: message to %s: transaction ended unanswered", to)
+	}
 	if !res.IsSuccess() {
 		return &MessageError{Code: res.StatusCode, Reason: res.Reason}
 	}

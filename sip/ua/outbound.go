@@ -22,6 +22,8 @@ type OutboundLeg struct {
 	b      *sipgo.DialogClientSession
 	cancel context.CancelFunc
 	callee string
+	// auth answers the far end's 401/407 (calls through a trunk).
+	auth sipgo.AnswerOptions
 }
 
 // Callee is the number this leg rings.
@@ -70,26 +72,16 @@ func (s *Server) Originate(ctx context.Context, number string, from Party, forma
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(l.localSDP("", false))
 
-	lctx, cancel := context.WithCancel(context.Background())
-	l.cancel = cancel
-	l.onFinish = cancel
-	bd, err := dua.WriteInvite(lctx, req)
-	if err != nil {
-		cancel()
-		l.finish()
+	if err := l.invite(dua, req); err != nil {
 		return nil, fmt.Errorf("ua: invite %s: %w", number, err)
 	}
-	l.b = bd
-	l.dlg = bd
-	ep.Start()
-	go l.wait(lctx)
 	return l, nil
 }
 
 // wait follows the INVITE transaction to its end.
 func (l *OutboundLeg) wait(ctx context.Context) {
 	rang, early := false, false
-	err := l.b.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(r *sip.Response) error {
+	err := l.b.WaitAnswer(ctx, sipgo.AnswerOptions{Username: l.auth.Username, Password: l.auth.Password, OnResponse: func(r *sip.Response) error {
 		if r.StatusCode != 180 && r.StatusCode != 183 {
 			return nil
 		}

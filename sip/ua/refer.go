@@ -110,6 +110,8 @@ func (r *Refer) send(n referNotify) {
 	switch {
 	case err != nil:
 		r.leg.srv.log.Debug("refer notify failed", "leg", r.leg.id, "status", n.code, "err", err)
+	case res == nil: // sipgo: the transaction ended without an answer and without an error
+		r.leg.srv.log.Debug("refer notify unanswered", "leg", r.leg.id, "status", n.code)
 	case res.StatusCode >= 300:
 		r.leg.srv.log.Debug("refer notify refused", "leg", r.leg.id, "status", n.code, "answer", res.StatusCode)
 	}

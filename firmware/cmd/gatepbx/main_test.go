@@ -156,6 +156,7 @@ func startProcess(t *testing.T, dir string, args ...string) *process {
 	p.cmd.Env = binaryEnv()
 	p.cmd.Stdout = &p.stdout
 	p.cmd.Stderr = &p.stderr
+	p.cmd.WaitDelay = 5 * time.Second // a child left holding the output pipes does not hold Wait
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start gatepbx: %v", err)
 	}
