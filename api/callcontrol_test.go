@@ -97,14 +97,7 @@ func (f *fakeCalls) controlLog() []string {
 }
 
 func TestCallControlCommands(t *testing.T) {
-	tests := []struct {
-		name     string
-		query    string
-		wantCode int
-		wantMsg  string
-		golden   string
-		wantLog  string // the request the core got, "" for none
-	}{
+	tests := []commandCase{
 		{name: "seed example", query: "command=BlindTransfer&CallId=Nt3uh&TransferorParty=caller&Target=104", wantCode: 200,
 			golden: "blind_transfer_ok", wantLog: "BlindTransfer Nt3uh caller 104 "},
 		{name: "misspelt TranferorParty, FinishedUrl kept", query: query("command", "BlindTransfer", "CallId", "Nt3uh", "TranferorParty", "Callee", "Target", "103", "FinishedURL", "http://app/done?x=1"),
@@ -164,27 +157,7 @@ func TestCallControlCommands(t *testing.T) {
 		{name: "unhold without CallId", query: "command=Unhold", wantCode: 302,
 			wantMsg: "Missing or invalid parameter 'CallId' for command 'Unhold'", golden: "unhold_missing_callid"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			r := newRig(t, nil)
-			body := r.get(t, "/api?"+tc.query+appAuth)
-			resp := decode(t, body)
-			if resp.Code != tc.wantCode || (tc.wantMsg != "" && resp.Message != tc.wantMsg) {
-				t.Fatalf("code %d %q, want %d %q", resp.Code, resp.Message, tc.wantCode, tc.wantMsg)
-			}
-			if tc.golden != "" {
-				checkGolden(t, tc.golden, body)
-			}
-			log := r.calls.controlLog()
-			switch {
-			case tc.wantLog == "" && len(log) != 0:
-				t.Fatalf("core asked %q", log)
-			case tc.wantLog != "" && (len(log) != 1 || log[0] != tc.wantLog):
-				t.Fatalf("core asked %q, want %q", log, tc.wantLog)
-			}
-		})
-	}
+	runCommandCases(t, tests)
 }
 
 func TestCallControlWithoutCore(t *testing.T) {

@@ -274,3 +274,41 @@ func query(pairs ...string) string {
 	}
 	return b.String()
 }
+
+// commandCase is one row of a command table test: a query sent to a rig
+// with the fake core, the result code (and message, and golden body) it
+// must get, and the one request the core must have been asked ("" for
+// none).
+type commandCase struct {
+	name, query string
+	wantCode    int
+	wantMsg     string
+	golden      string
+	wantLog     string
+}
+
+// runCommandCases runs each case as a parallel subtest on its own rig.
+func runCommandCases(t *testing.T, tests []commandCase) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, nil)
+			body := r.get(t, "/api?"+tc.query+appAuth)
+			resp := decode(t, body)
+			if resp.Code != tc.wantCode || (tc.wantMsg != "" && resp.Message != tc.wantMsg) {
+				t.Fatalf("code %d %q, want %d %q", resp.Code, resp.Message, tc.wantCode, tc.wantMsg)
+			}
+			if tc.golden != "" {
+				checkGolden(t, tc.golden, body)
+			}
+			log := r.calls.controlLog()
+			switch {
+			case tc.wantLog == "" && len(log) != 0:
+				t.Fatalf("core asked %q", log)
+			case tc.wantLog != "" && (len(log) != 1 || log[0] != tc.wantLog):
+				t.Fatalf("core asked %q, want %q", log, tc.wantLog)
+			}
+		})
+	}
+}

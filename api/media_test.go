@@ -29,14 +29,7 @@ func (f *fakeCalls) Record(_ context.Context, r RecordRequest) error {
 }
 
 func TestMediaCommands(t *testing.T) {
-	tests := []struct {
-		name     string
-		query    string
-		wantCode int
-		wantMsg  string
-		golden   string
-		wantLog  string
-	}{
+	tests := []commandCase{
 		{name: "play", query: "command=Play&CallId=Nt3uh&AudioFile=prompts/hello.wav", wantCode: 200, golden: "play_ok",
 			wantLog: "Play prompts/hello.wav false 0s Nt3uh caller"},
 		{name: "play repeated to the callee", query: query("command", "play", "callid", "Nt3uh", "AUDIOFILE", "http://app/moh.mp3", "Party", "Callee", "Repeat", "true", "Timeout", "2.5"),
@@ -77,27 +70,7 @@ func TestMediaCommands(t *testing.T) {
 			wantMsg: "Missing or invalid parameter 'RecordPath' for command 'Record'"},
 		{name: "record unknown call", query: "command=Record&CallId=g67th7", wantCode: 601, golden: "record_not_found"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			r := newRig(t, nil)
-			body := r.get(t, "/api?"+tc.query+appAuth)
-			resp := decode(t, body)
-			if resp.Code != tc.wantCode || (tc.wantMsg != "" && resp.Message != tc.wantMsg) {
-				t.Fatalf("code %d %q, want %d %q", resp.Code, resp.Message, tc.wantCode, tc.wantMsg)
-			}
-			if tc.golden != "" {
-				checkGolden(t, tc.golden, body)
-			}
-			log := r.calls.controlLog()
-			switch {
-			case tc.wantLog == "" && len(log) != 0:
-				t.Fatalf("core asked %q", log)
-			case tc.wantLog != "" && (len(log) != 1 || log[0] != tc.wantLog):
-				t.Fatalf("core asked %q, want %q", log, tc.wantLog)
-			}
-		})
-	}
+	runCommandCases(t, tests)
 }
 
 func TestMediaWithoutCore(t *testing.T) {

@@ -47,13 +47,7 @@ func (f *fakeCalls) Request(_ context.Context, r RequestRequest) error {
 }
 
 func TestOriginate(t *testing.T) {
-	tests := []struct {
-		name, query string
-		wantCode    int
-		wantMsg     string
-		golden      string
-		wantLog     string
-	}{
+	tests := []commandCase{
 		{name: "call", query: query("command", "Call", "Dialed", "102", "ApiExtension", "801", "CallerId", "555", "CallerDisplayName", "Shop",
 			"Url", "http://app/connected?x=1", "ErrorUrl", "http://app/error", "FinishedUrl", "https://app/finished", "RingTime", "30"),
 			wantCode: 200, golden: "call_ok",
@@ -90,27 +84,7 @@ func TestOriginate(t *testing.T) {
 		{name: "request without OzML", query: query("command", "Request", "DialedAddress", "102", "ExtensionAddress", "801"), wantCode: 302,
 			wantMsg: "Missing or invalid parameter 'RequestOzML' for command 'Request'"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			r := newRig(t, nil)
-			body := r.get(t, "/api?"+tc.query+appAuth)
-			resp := decode(t, body)
-			if resp.Code != tc.wantCode || (tc.wantMsg != "" && resp.Message != tc.wantMsg) {
-				t.Fatalf("code %d %q, want %d %q", resp.Code, resp.Message, tc.wantCode, tc.wantMsg)
-			}
-			if tc.golden != "" {
-				checkGolden(t, tc.golden, body)
-			}
-			log := r.calls.controlLog()
-			switch {
-			case tc.wantLog == "" && len(log) != 0:
-				t.Fatalf("core asked %q", log)
-			case tc.wantLog != "" && (len(log) != 1 || log[0] != tc.wantLog):
-				t.Fatalf("core asked %q, want %q", log, tc.wantLog)
-			}
-		})
-	}
+	runCommandCases(t, tests)
 }
 
 func TestOriginateWithoutOriginator(t *testing.T) {
