@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -219,14 +218,4 @@ func (h *Handler) record(req *request) reply {
 }
 
 // finishedURL reads an optional FinishedUrl: an http(s) URL.
-func finishedURL(req *request) (string, bool) {
-	v := strings.TrimSpace(req.params.value("FinishedUrl"))
-	if v == "" {
-		return "", true
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", false
-	}
-	return v, true
-}
+func finishedURL(req *request) (string, bool) { return httpURL(req, "FinishedUrl") }
