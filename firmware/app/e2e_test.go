@@ -39,12 +39,14 @@ func scenario(t *testing.T, name string, vars map[string]string, parts ...string
 			use = append(use, p)
 		}
 	}
-	if _, ok := vars["INVITEHEADERS"]; !ok {
-		vars = maps.Clone(vars)
-		if vars == nil {
-			vars = map[string]string{}
+	vars = maps.Clone(vars)
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	for k, v := range map[string]string{"INVITEHEADERS": "", "RINGMS": "1"} {
+		if _, ok := vars[k]; !ok {
+			vars[k] = v
 		}
-		vars["INVITEHEADERS"] = ""
 	}
 	return sipptest.Render(t, []string{filepath.Join("testdata", "sipp")}, name, use, vars)
 }

@@ -246,7 +246,8 @@ func TestReferBlindTransfer(t *testing.T) {
 			var target *sipptest.Peer
 			switch tc.target {
 			case answering:
-				target = phone(t, a, "103", "uas_answer.xml", "play.part+uas_hangup.part", map[string]string{"TALK": "3000"}, false)
+				// Rings 200 ms: the transferor expects the NOTIFY with 180.
+				target = phone(t, a, "103", "uas_answer.xml", "play.part+uas_hangup.part", map[string]string{"TALK": "3000", "RINGMS": "200"}, false)
 			case busy:
 				target = phone(t, a, "103", "uas_busy.xml", "", map[string]string{}, false)
 			}
@@ -472,7 +473,7 @@ func TestReferFromCallee(t *testing.T) {
 	sipptest.Need(t)
 	t.Parallel()
 	a := startTestApp(t, testConfig(t.TempDir()))
-	target := phone(t, a, "103", "uas_answer.xml", "play.part+uas_hangup.part", map[string]string{"TALK": "3000"}, false)
+	target := phone(t, a, "103", "uas_answer.xml", "play.part+uas_hangup.part", map[string]string{"TALK": "3000", "RINGMS": "200"}, false)
 	vars := map[string]string{"TARGET": "103", "FINAL": "200 OK"}
 	transferor := phone(t, a, "102", "uas_answer.xml", "refer_callee.part+notify_ringing.part+notify_final.part+uas_wait.part", vars, true)
 	c := sipptest.Start(t, sipptest.Config{Scenario: scenario(t, "uac_call.xml", map[string]string{"USER": "101"}, "hangup_wait.part"),

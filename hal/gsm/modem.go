@@ -169,6 +169,12 @@ func Open(ctx context.Context, port io.ReadWriteCloser, opts Options) (*Modem, e
 }
 
 func (m *Modem) queueURC(u urc) {
+	// Status codes are applied here, on the reader, so they keep their
+	// order with the command answers around them: a +CREG read before
+	// the answer to AT+CREG? must not overwrite that answer later.
+	if m.updateHealth(u) {
+		return
+	}
 	select {
 	case m.urcs <- u:
 	default:
@@ -241,6 +247,13 @@ func (m *Modem) handleURC(ctx context.Context, u urc) {
 	case "stored": // listed by AT+CMGL at Open
 		m.handlePDU(u.pdu)
 		m.deleteStored(ctx, u.args)
+	}
+}
+
+// updateHealth applies an unsolicited +CREG or +CSQ to the cached health
+// and reports whether u was one of them.
+func (m *Modem) updateHealth(u urc) bool {
+	switch u.name {
 	case "+CREG": // stat[,lac,ci[,act]]; answers to AT+CREG? never get here
 		f, _, _ := strings.Cut(u.args, ",")
 		if stat, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
@@ -256,7 +269,10 @@ func (m *Modem) handleURC(ctx context.Context, u urc) {
 			m.health.RSSI, m.health.SignalDBm = v, dBm(v)
 			m.mu.Unlock()
 		}
+	default:
+		return false
 	}
+	return true
 }
 
 // readStored reads a stored message or report by index, handles and

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -440,8 +441,18 @@ var scenarioDirs = []string{filepath.Join("testdata", "sipp"), filepath.Join("..
 
 // renderScenario renders a scenario from scenarioDirs with parts (.part
 // files, in order) in its <!--HANGUP--> slot and vars replaced.
+// The shared scenarios' optional slots default as in the app's tests.
 func renderScenario(t *testing.T, name string, parts []string, vars map[string]string) string {
 	t.Helper()
+	vars = maps.Clone(vars)
+	if vars == nil {
+		vars = map[string]string{}
+	}
+	for k, v := range map[string]string{"INVITEHEADERS": "", "RINGMS": "1"} {
+		if _, ok := vars[k]; !ok {
+			vars[k] = v
+		}
+	}
 	return sipptest.Render(t, scenarioDirs, name, parts, vars)
 }
 
@@ -485,9 +496,6 @@ func (a *appliance) callee(t *testing.T, parts []string, vars map[string]string)
 func (a *appliance) caller(t *testing.T, parts []string, vars map[string]string) *sipptest.Peer {
 	t.Helper()
 	vars["USER"] = "101"
-	if _, ok := vars["INVITEHEADERS"]; !ok {
-		vars["INVITEHEADERS"] = "" // the shared scenario's slot for extra INVITE headers
-	}
 	return a.startSipp(t, renderScenario(t, "uac_call.xml", parts, vars), "102", "101", false)
 }
 
@@ -923,7 +931,7 @@ func TestSimCLI(t *testing.T) {
 
 	p = startProcess(t, a.dir, "-config", a.cfgPath, "-board", "auto")
 	waitHealthy(t, p, a.apiAddr)
-	resp, err := http.Get("http://" + a.apiAddr + "/health")
+	resp, err := (&http.Client{Timeout: waitTimeout}).Get("http://" + a.apiAddr + "/health")
 	if err != nil {
 		t.Fatal(err)
 	}
