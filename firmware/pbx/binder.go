@@ -25,7 +25,9 @@ const cmdSync cmdKind = 100
 // it was given before: a leg that has just answered (its EventAnswered
 // taken) learns that the caller is answered and the media bridged. It
 // returns ErrNotAnswered when the call is still ringing, ErrNoCall or
-// ErrCallEnded when it is gone.
+// ErrCallEnded when it is gone. The guarantee needs the leg's Events
+// channel to be unbuffered (a sent event has been taken); with a buffered
+// one, the answer may still be queued when Settled is asked.
 func (c *Core) Settled(ctx context.Context, callID string) error {
 	return c.ask(ctx, callID, command{kind: cmdSync})
 }

@@ -38,7 +38,11 @@ func TestLegsLearnTheirCall(t *testing.T) {
 	}
 	dir := NewDirectory([]config.Extension{{Number: "101", Kind: "sip", Password: "x"}, {Number: "200", Kind: "api", URL: "http://app"}})
 	core := New(Options{Clock: &fakeClock{now: time.Unix(1_800_000_000, 0)}, History: &memHistory{}, Directory: dir, RingTimeout: ringTimeout})
-	callee := bindingCallee{fakeCallee{newFakeLeg(t, pool)}, make(chan string, 1)}
+	// Unbuffered events, as an API extension's leg has: a sent event has
+	// been taken by the call's goroutine, which is what Settled relies on.
+	calleeLeg := newFakeLeg(t, pool)
+	calleeLeg.events = make(chan ua.Event)
+	callee := bindingCallee{fakeCallee{calleeLeg}, make(chan string, 1)}
 	core.SetKindOriginator("api", bindingOriginator{callee})
 	caller := &fakeCaller{fakeLeg: newFakeLeg(t, pool), dialed: "200"}
 	core.Incoming(caller)
