@@ -45,18 +45,22 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("write %s: rename: %w", path, err)
 	}
 	renamed = true
-	if err := syncDir(dir); err != nil {
+	if err := SyncDir(dir); err != nil {
 		// The new content is in place; only its durability is in doubt.
 		return fmt.Errorf("write %s: sync directory: %w", path, err)
 	}
 	return nil
 }
 
-// syncDir fsyncs a directory so a rename inside it survives power loss.
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory so that creations, renames and removals in
+// it survive power loss.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return err
+		return fmt.Errorf("open dir for fsync: %w", err)
 	}
-	return errors.Join(d.Sync(), d.Close())
+	if err := errors.Join(d.Sync(), d.Close()); err != nil {
+		return fmt.Errorf("fsync dir %s: %w", dir, err)
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package history
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -102,22 +101,4 @@ func parseSegment(data []byte) parsedSegment {
 		}
 	}
 	return p
-}
-
-// syncDir fsyncs a directory so that file creations and removals in it are
-// durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir for fsync: %w", err)
-	}
-	syncErr := d.Sync()
-	closeErr := d.Close()
-	if syncErr != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, syncErr)
-	}
-	if closeErr != nil {
-		return fmt.Errorf("close dir %s: %w", dir, closeErr)
-	}
-	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+
+	"github.com/gatepbx/gatepbx/firmware/config"
 )
 
 const (
@@ -104,7 +106,7 @@ func (s *Store) ensureDir() error {
 		if err := os.MkdirAll(s.dir, dirPerm); err != nil {
 			return fmt.Errorf("create dir: %w", err)
 		}
-		if err := syncDir(filepath.Dir(s.dir)); err != nil {
+		if err := config.SyncDir(filepath.Dir(s.dir)); err != nil {
 			s.log.Warn("could not fsync parent of new history dir", "err", err)
 		}
 		return nil
@@ -293,7 +295,7 @@ func (s *Store) writableSegment() (*os.File, *segment, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("create segment: %w", err)
 	}
-	if err := syncDir(s.dir); err != nil {
+	if err := config.SyncDir(s.dir); err != nil {
 		f.Close()
 		os.Remove(path)
 		return nil, nil, fmt.Errorf("create segment %s: %w", filepath.Base(path), err)
@@ -350,7 +352,7 @@ func (s *Store) enforceBound() {
 		removed = true
 	}
 	if removed {
-		if err := syncDir(s.dir); err != nil {
+		if err := config.SyncDir(s.dir); err != nil {
 			s.log.Warn("cannot fsync history dir after deleting old segments", "err", err)
 		}
 	}

@@ -259,7 +259,7 @@ func (s *Store) prune(f Folder) {
 			s.log.Error("cannot drop message", "id", m.ID, "err", err)
 		}
 	}
-	if err := syncDir(s.opts.Dir); err != nil {
+	if err := config.SyncDir(s.opts.Dir); err != nil {
 		s.log.Error("cannot sync store", "err", err)
 	}
 }
@@ -325,7 +325,7 @@ func (s *Store) Delete(id string) error {
 	if err := s.remove(id); err != nil {
 		return err
 	}
-	return syncDir(s.opts.Dir)
+	return config.SyncDir(s.opts.Dir)
 }
 
 // List returns every message of a folder, downloaded or not, oldest first.
@@ -376,7 +376,7 @@ func (s *Store) Receive(q Query) ([]Message, error) {
 			}
 		}
 		if len(out) > 0 {
-			if err := syncDir(s.opts.Dir); err != nil {
+			if err := config.SyncDir(s.opts.Dir); err != nil {
 				return nil, err
 			}
 		}
@@ -393,18 +393,4 @@ func (s *Store) Receive(q Query) ([]Message, error) {
 	return out, nil
 }
 
-// syncDir makes removals in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("inbox: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("inbox: sync %s: %w", dir, err)
-	}
-	return nil
-}
+

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatepbx/gatepbx/firmware/config"
 	"github.com/google/uuid"
 )
 
@@ -240,7 +241,7 @@ func (q *Queue) Enqueue(e Email) (string, error) {
 		os.Remove(filepath.Join(q.queueDir, id+bodyExt))
 		return "", err
 	}
-	if err := syncDir(q.queueDir); err != nil {
+	if err := config.SyncDir(q.queueDir); err != nil {
 		return "", err
 	}
 	q.pending[id] = st
@@ -428,7 +429,7 @@ func (q *Queue) remove(id string) {
 			q.log.Error("cannot remove sent e-mail", "id", id, "err", err)
 		}
 	}
-	if err := syncDir(q.queueDir); err != nil {
+	if err := config.SyncDir(q.queueDir); err != nil {
 		q.log.Error("cannot sync queue", "err", err)
 	}
 }
@@ -446,13 +447,13 @@ func (q *Queue) fail(st Status) {
 		err = os.Rename(filepath.Join(q.queueDir, st.ID+bodyExt), filepath.Join(q.failedDir, st.ID+bodyExt))
 	}
 	if err == nil {
-		err = syncDir(q.failedDir)
+		err = config.SyncDir(q.failedDir)
 	}
 	if err == nil {
 		err = os.Remove(filepath.Join(q.queueDir, st.ID+metaExt))
 	}
 	if err == nil {
-		err = syncDir(q.queueDir)
+		err = config.SyncDir(q.queueDir)
 	}
 	if err != nil {
 		q.log.Error("cannot move e-mail to failed", "id", st.ID, "err", err)

@@ -436,7 +436,7 @@ func encodeMP3(ctx context.Context, lame, src, dst string) error {
 		err = os.Rename(tmpName, dst)
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = wav.SyncDir(dir)
 	}
 	if err != nil {
 		return fmt.Errorf("record: mp3: %w", err)
@@ -444,10 +444,4 @@ func encodeMP3(ctx context.Context, lame, src, dst string) error {
 	return nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
-}
+

@@ -80,7 +80,7 @@ func (a *AtomicFile) Commit() error {
 	if err := os.Rename(tmp, a.path); err != nil {
 		return fail("rename", err)
 	}
-	if err := syncDir(filepath.Dir(a.path)); err != nil {
+	if err := SyncDir(filepath.Dir(a.path)); err != nil {
 		// The file is in place; only the durability of the rename is in doubt.
 		return fmt.Errorf("wav: commit %s: sync directory: %w", a.path, err)
 	}
@@ -96,8 +96,9 @@ func (a *AtomicFile) Abort() error {
 	return errors.Join(a.file.Close(), os.Remove(a.file.Name()))
 }
 
-// syncDir fsyncs a directory so that a rename inside it survives power loss.
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory so that a rename inside it survives power
+// loss.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
