@@ -1,7 +1,6 @@
 package api
 
 import (
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -112,18 +111,9 @@ func (h *Handler) parseHistoryFilter(req *request) (historyFilter, string) {
 		f.typeOK = strings.EqualFold(v, "Audio")
 	}
 	f.general = req.params.value("General")
-	var bad bool
-	if f.page, bad = optionalInt(req, "PageNumber", 0); bad {
-		return f, "PageNumber"
-	}
-	if f.rows, bad = optionalInt(req, "RowsPerPage", defaultRowsPerPage); bad {
-		return f, "RowsPerPage"
-	}
-	if f.rows == 0 {
-		f.rows = defaultRowsPerPage
-	}
-	f.rows = min(f.rows, maxRowsPerPage)
-	return f, ""
+	var bad string
+	f.page, f.rows, bad = pageParams(req)
+	return f, bad
 }
 
 // optionalInt reads a non-negative integer parameter; bad reports a value
@@ -196,10 +186,7 @@ func (h *Handler) listCallHistory(req *request) reply {
 	}
 	var page []CallRecord
 	total := 0
-	first := math.MaxInt // a page number so large it overflows is past the end
-	if f.page <= math.MaxInt/f.rows {
-		first = f.page * f.rows
-	}
+	first := pageStart(f.page, f.rows)
 	for _, r := range all {
 		if !f.match(r) {
 			continue
