@@ -392,5 +392,3 @@ func (s *Store) Receive(q Query) ([]Message, error) {
 	}
 	return out, nil
 }
-
-

@@ -443,5 +443,3 @@ func encodeMP3(ctx context.Context, lame, src, dst string) error {
 	}
 	return nil
 }
-
-
