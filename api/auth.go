@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -23,6 +24,17 @@ type User struct {
 	// NotifySecret, when set, signs the notifications sent for this
 	// user's commands (notify.Notification.Secret); see api/API.md.
 	NotifySecret string
+}
+
+// userKey is the context key of the API user a command runs for.
+type userKey struct{}
+
+// UserFrom returns the name of the API user whose command ctx belongs to
+// ("" when none). Notifications the command causes (FinishedUrl,
+// ErrorUrl, ...) are signed with that user's notify_secret; see api/API.md.
+func UserFrom(ctx context.Context) string {
+	name, _ := ctx.Value(userKey{}).(string)
+	return name
 }
 
 // maxVerified bounds the cache of successful logins per user table.

@@ -105,7 +105,7 @@ func (h *Handler) blindTransfer(req *request) reply {
 	if h.opts.Calls == nil {
 		return reply{code: CodeCallNotFound, args: []string{id}}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), transferWait)
+	ctx, cancel := context.WithTimeout(req.context(), transferWait)
 	defer cancel()
 	err := h.opts.Calls.BlindTransfer(ctx, TransferRequest{
 		CallID: id, Transferor: party, Target: target, FinishedURL: req.params.value("FinishedUrl"),
@@ -129,7 +129,9 @@ func (h *Handler) forwardCall(req *request) reply {
 	if h.opts.Calls == nil {
 		return reply{code: CodeCallNotFound, args: []string{id}}
 	}
-	return h.controlReply(req, id, h.opts.Calls.Forward(id, dest))
+	ctx, cancel := context.WithTimeout(req.context(), transferWait)
+	defer cancel()
+	return h.controlReply(req, id, h.opts.Calls.Forward(ctx, id, dest))
 }
 
 // attendedTransfer: TransferredCallId (alias TranferredCallId),
@@ -154,7 +156,7 @@ func (h *Handler) attendedTransfer(req *request) reply {
 	if h.opts.Calls == nil {
 		return reply{code: CodeCallNotFound, args: []string{from}}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), transferWait)
+	ctx, cancel := context.WithTimeout(req.context(), transferWait)
 	defer cancel()
 	err := h.opts.Calls.AttendedTransfer(ctx, AttendedRequest{TransferredCallID: from, TargetCallID: to, Transferor: party})
 	return h.controlReply(req, from, err)
@@ -194,7 +196,7 @@ func (h *Handler) sendDTMF(req *request) reply {
 	if h.opts.Calls == nil {
 		return reply{code: CodeCallNotFound, args: []string{id}}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), transferWait)
+	ctx, cancel := context.WithTimeout(req.context(), transferWait)
 	defer cancel()
 	return h.controlReply(req, id, h.opts.Calls.SendDTMF(ctx, id, keys, party))
 }
@@ -220,11 +222,13 @@ func (h *Handler) holdOrUnhold(req *request, hold bool) reply {
 	if h.opts.Calls == nil {
 		return reply{code: CodeCallNotFound, args: []string{id}}
 	}
+	ctx, cancel := context.WithTimeout(req.context(), transferWait)
+	defer cancel()
 	var err error
 	if hold {
-		err = h.opts.Calls.Hold(id, party)
+		err = h.opts.Calls.Hold(ctx, id, party)
 	} else {
-		err = h.opts.Calls.Unhold(id, party)
+		err = h.opts.Calls.Unhold(ctx, id, party)
 	}
 	return h.controlReply(req, id, err)
 }

@@ -50,11 +50,16 @@ func (f *fakeCalls) holdCmd(name, id string, p Party) error {
 	return nil
 }
 
-func (f *fakeCalls) Hold(id string, p Party) error   { return f.holdCmd("Hold", id, p) }
-func (f *fakeCalls) Unhold(id string, p Party) error { return f.holdCmd("Unhold", id, p) }
+func (f *fakeCalls) Hold(_ context.Context, id string, p Party) error {
+	return f.holdCmd("Hold", id, p)
+}
+
+func (f *fakeCalls) Unhold(_ context.Context, id string, p Party) error {
+	return f.holdCmd("Unhold", id, p)
+}
 
 // Forward: only ringing calls; destination 105 cannot be rung.
-func (f *fakeCalls) Forward(id, dest string) error {
+func (f *fakeCalls) Forward(_ context.Context, id, dest string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c, err := f.find(id)

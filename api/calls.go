@@ -21,12 +21,12 @@ type Calls interface {
 	BlindTransfer(ctx context.Context, t TransferRequest) error
 	// Hold makes party (caller, callee or all) of an answered call hear
 	// music on hold; Unhold takes it back. Errors as BlindTransfer's.
-	Hold(callID string, party Party) error
-	Unhold(callID string, party Party) error
+	Hold(ctx context.Context, callID string, party Party) error
+	Unhold(ctx context.Context, callID string, party Party) error
 	// Forward rings destination instead of the callee of a call that is
 	// still ringing. Errors as BlindTransfer's (ErrCallState when the call
 	// is answered; a *ConnectError leaves it ringing where it was).
-	Forward(callID, destination string) error
+	Forward(ctx context.Context, callID, destination string) error
 	// AttendedTransfer joins the far parties of two answered calls that
 	// share a party (the transferor), whose legs are ended. An unknown ID
 	// is a *CallNotFoundError; otherwise errors as BlindTransfer's.

@@ -50,7 +50,7 @@ var commandTable = []command{
 	{name: "SendEmail", kind: kindHTTP, run: (*Handler).sendEmail},
 	{name: "SendMessage", kind: kindHTTP, run: (*Handler).sendMessage},
 	{name: "ReceiveMessage", kind: kindHTTP, run: (*Handler).receiveMessage},
-	{name: "SendAlarmNotification", kind: kindHTTP},
+	{name: "SendAlarmNotification", kind: kindHTTP, run: (*Handler).sendAlarmNotification},
 	{name: "SendMsg", kind: kindOzML},
 	{name: "WaitForMsg", kind: kindOzML},
 	{name: "ReceiveAlarmNotification", kind: kindOzML},

@@ -146,7 +146,7 @@ func (h *Handler) play(req *request) reply {
 	if !ok {
 		return req.invalid("Timeout")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), transferWait)
+	ctx, cancel := context.WithTimeout(req.context(), transferWait)
 	defer cancel()
 	err := media.Play(ctx, PlayRequest{CallID: id, Party: party, AudioFile: audio, Repeat: repeat, Timeout: timeout})
 	return h.mediaReply(req, id, "AudioFile", err)
@@ -170,7 +170,7 @@ func (h *Handler) speak(req *request) reply {
 	if len(voice) > maxVoiceParam {
 		return req.invalid("Voice")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), transferWait)
+	ctx, cancel := context.WithTimeout(req.context(), transferWait)
 	defer cancel()
 	err := media.Speak(ctx, SpeakRequest{CallID: id, Party: party, Text: text, Language: lang, Voice: voice})
 	return h.mediaReply(req, id, "Text", err)
@@ -208,7 +208,7 @@ func (h *Handler) record(req *request) reply {
 	if !ok {
 		return req.invalid("FinishedUrl")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), transferWait)
+	ctx, cancel := context.WithTimeout(req.context(), transferWait)
 	defer cancel()
 	err := media.Record(ctx, RecordRequest{
 		CallID: id, Format: format, Duration: duration, Inactivity: inactivity,

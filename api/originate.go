@@ -146,7 +146,7 @@ func (h *Handler) call(req *request) reply {
 	if o == nil {
 		return reply{code: CodeAPIExtensionUnavailable, args: []string{c.APIExtension}}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), originateWait)
+	ctx, cancel := context.WithTimeout(req.context(), originateWait)
 	defer cancel()
 	id, err := o.Call(ctx, c)
 	if err != nil {
@@ -176,7 +176,7 @@ func (h *Handler) callSetup(req *request) reply {
 	if o == nil {
 		return reply{code: CodeCallConnectFailed, args: []string{s.Caller, "Error"}}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), originateWait)
+	ctx, cancel := context.WithTimeout(req.context(), originateWait)
 	defer cancel()
 	if err := o.CallSetup(ctx, s); err != nil {
 		return h.originateReply(req, "", s.Caller, "", err)
@@ -212,7 +212,7 @@ func (h *Handler) request(req *request) reply {
 	if o == nil {
 		return reply{code: CodeAPIExtensionUnavailable, args: []string{r.ExtensionAddress}}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), originateWait)
+	ctx, cancel := context.WithTimeout(req.context(), originateWait)
 	defer cancel()
 	if err := o.Request(ctx, r); err != nil {
 		return h.originateReply(req, r.ExtensionAddress, r.DialedAddress, "RequestOzML", err)

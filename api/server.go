@@ -26,6 +26,23 @@ type Status struct {
 	ActiveCalls   int    `json:"active_calls"`
 	Board         string `json:"board"`
 	BoardError    string `json:"board_error,omitempty"`
+	// Modem is the GSM modem's health; nil without a modem.
+	Modem *ModemStatus `json:"modem,omitempty"`
+}
+
+// ModemStatus is the GSM modem's health as its last poll found it.
+type ModemStatus struct {
+	Device string `json:"device"`
+	// Responding: the modem answered the last poll. When it did not,
+	// Error says why and the other fields are the last known values.
+	Responding   bool      `json:"responding"`
+	Registered   bool      `json:"registered"`   // home network or roaming
+	Registration string    `json:"registration"` // not registered, home, searching, denied, unknown, roaming
+	SignalDBm    int       `json:"signal_dbm"`   // -113 to -51; 0 when unknown
+	RSSI         int       `json:"rssi"`         // +CSQ 0-31; 99 when unknown
+	Operator     string    `json:"operator,omitempty"`
+	Checked      time.Time `json:"checked,omitzero"` // when the modem last answered
+	Error        string    `json:"error,omitempty"`
 }
 
 // StatusSource supplies the health page's figures.
@@ -144,6 +161,21 @@ type request struct {
 	params *params
 	user   *apiUser
 	now    time.Time
+	http   context.Context // the HTTP request's: ends when the client gives up
+}
+
+// context is the base of the command's contexts: it ends when the client
+// gives up (a command waiting on a call stops waiting) and carries the
+// API user (UserFrom).
+func (r *request) context() context.Context {
+	ctx := r.http
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if r.user == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, userKey{}, r.user.Name)
 }
 
 // required returns a mandatory parameter's value; ok is false when it is
@@ -212,7 +244,7 @@ func (h *Handler) serve(r *http.Request) reply {
 	case !user.mayRun(cmd.name):
 		return reply{code: CodeForbiddenUser}
 	}
-	return cmd.run(h, &request{name: cmd.name, params: p, user: user, now: h.opts.Now()})
+	return cmd.run(h, &request{name: cmd.name, params: p, user: user, now: h.opts.Now(), http: r.Context()})
 }
 
 // readParams collects the parameters of a GET query, or of a POST form

@@ -42,6 +42,7 @@ type hardwareBoard struct {
 	log    *slog.Logger
 	ports  []hal.Port
 	byName map[string]hal.Port
+	pulse  map[string]bool // FXO ports that dial by pulses
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -76,7 +77,10 @@ func openHardware(ctx context.Context, p Profile, o Options) (*hardwareBoard, er
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	b := &hardwareBoard{name: p.Name, log: o.Logger, byName: map[string]hal.Port{}, cancel: cancel}
+	b := &hardwareBoard{name: p.Name, log: o.Logger, byName: map[string]hal.Port{}, pulse: map[string]bool{}, cancel: cancel}
+	for _, port := range p.Ports {
+		b.pulse[port.Name] = port.Dial == DialPulse
+	}
 	fail := func(err error) (*hardwareBoard, error) {
 		if cerr := b.Close(); cerr != nil {
 			err = errors.Join(err, cerr)
@@ -192,6 +196,9 @@ func (b *hardwareBoard) goServe(name string, serve func() error) {
 
 // Name returns the profile name.
 func (b *hardwareBoard) Name() string { return b.name }
+
+// PulseDial reports whether the FXO port name dials calls out by pulses.
+func (b *hardwareBoard) PulseDial(name string) bool { return b.pulse[name] }
 
 // Ports lists the ports in profile order.
 func (b *hardwareBoard) Ports() []hal.Port { return slices.Clone(b.ports) }

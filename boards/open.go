@@ -47,7 +47,7 @@ func OpenWith(ctx context.Context, p Profile, o Options) (hal.Board, error) {
 	case DriverSim:
 		specs := make([]sim.PortSpec, len(p.Ports))
 		for i, port := range p.Ports {
-			specs[i] = sim.PortSpec{Name: port.Name, Kind: port.Kind}
+			specs[i] = sim.PortSpec{Name: port.Name, Kind: port.Kind, PulseDial: port.Dial == DialPulse}
 		}
 		reg, err := region.Lookup(p.Region)
 		if err != nil {

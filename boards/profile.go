@@ -74,7 +74,16 @@ type Port struct {
 	Chip    string   `yaml:"chip"`    // hardware: the Chip.Name serving the port
 	Channel int      `yaml:"channel"` // hardware: channel within a multi-line chip
 	Slot    int      `yaml:"slot"`    // hardware: PCM timeslot
+	// Dial is how an FXO port dials calls out: "dtmf" (the default, also
+	// "") or "pulse" (loop disconnect, for lines without tone dialling).
+	Dial string `yaml:"dial,omitempty"`
 }
+
+// Dial modes of an FXO port.
+const (
+	DialDTMF  = "dtmf"
+	DialPulse = "pulse"
+)
 
 // PortNames lists the port names in profile order.
 func (p Profile) PortNames() []string {

@@ -34,7 +34,7 @@ func TestEmbeddedProfileContents(t *testing.T) {
 		portNames []string
 		chips     int
 	}{
-		{"sim", DriverSim, "us", []string{"fxs0", "fxs1"}, 0},
+		{"sim", DriverSim, "us", []string{"fxs0", "fxs1", "fxo0"}, 0},
 		{"rpi-2fxs-1fxo", DriverHardware, "hu", []string{"fxs0", "fxs1", "fxo0"}, 3},
 	}
 	for _, tt := range tests {
@@ -87,7 +87,8 @@ ports:
 `
 
 func TestParseAcceptsValidProfiles(t *testing.T) {
-	for _, doc := range []string{hardwareYAML, simYAML, "---\n" + simYAML} {
+	pulse := strings.Replace(hardwareYAML, "slot: 1 }", "slot: 1, dial: pulse }", 1)
+	for _, doc := range []string{hardwareYAML, simYAML, "---\n" + simYAML, pulse} {
 		if _, err := Parse([]byte(doc)); err != nil {
 			t.Errorf("Parse(%q) = %v", doc, err)
 		}
@@ -129,6 +130,8 @@ func TestParseRejectsBadProfiles(t *testing.T) {
 		{"bad port name", sim("name: fxs0", "name: FXS-0"), `name "FXS-0"`},
 		{"bad kind", sim("kind: fxs", "kind: e1"), `kind "e1"`},
 		{"sim with chip", sim("kind: fxs }", "kind: fxs, chip: slic0 }"), "a sim port has no chip"},
+		{"bad dial mode", hw("slot: 1 }", "slot: 1, dial: rotary }"), `dial "rotary" must be "dtmf" or "pulse"`},
+		{"dial on an FXS port", sim("kind: fxs }", "kind: fxs, dial: pulse }"), "dial is for FXO ports"},
 		{"sim with audio", sim("region: us", "region: us\naudio: { slots: 2 }"), "a sim board has no audio"},
 		{"bad dt_compatible", sim("region: us", "region: us\nmatch: { dt_compatible: [''] }"), "dt_compatible entry"},
 		{"unknown chip type", hw("type: si3215", "type: tlv320"), `unknown type "tlv320" (known: si3210, si3215, si3226x, si3050)`},

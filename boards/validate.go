@@ -68,6 +68,12 @@ func (p Profile) validatePorts(v *validator) {
 		if !port.Kind.Valid() {
 			v.addf("port %q: kind %q must be %q or %q", port.Name, port.Kind, hal.KindFXS, hal.KindFXO)
 		}
+		switch {
+		case port.Dial != "" && port.Dial != DialDTMF && port.Dial != DialPulse:
+			v.addf("port %q: dial %q must be %q or %q", port.Name, port.Dial, DialDTMF, DialPulse)
+		case port.Dial != "" && port.Kind != hal.KindFXO:
+			v.addf("port %q: dial is for FXO ports", port.Name)
+		}
 	}
 }
 

@@ -145,7 +145,7 @@ func TestFields(t *testing.T) {
 		{CallChanged, ""},
 		{CallFinished, "&Duration=89.251"},
 		{CallError, "&ErrorMessage=Busy"},
-		{RecordCompleted, "&Duration=89.251&RecordURL=http%3A%2F%2Fpbx%3A9509%2Frecords%2FNt3uh.wav"},
+		{RecordCompleted, "&Duration=89.251&RecordURL=http%3A%2F%2Fpbx%3A9509%2Frecords%2FNt3uh.wav&DtmfDigits=12%23"},
 		{DtmfEntered, "&DtmfDigits=12%23"},
 		{GoTo, ""},
 	}

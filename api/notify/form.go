@@ -27,6 +27,8 @@ const (
 	// SMSDeliveryReport: the fate of a sent one (its DeliveryReportURL).
 	IncomingSMS       Name = "IncomingSMS"
 	SMSDeliveryReport Name = "SMSDeliveryReport"
+	// AlarmResult: the outcome of SendAlarmNotification (its ResultUrl).
+	AlarmResult Name = "AlarmResult"
 )
 
 // Notification is one request to an application: where it goes, how it
@@ -54,7 +56,7 @@ type Notification struct {
 
 	Duration     time.Duration // talk time (CallFinished) or recording length (RecordCompleted)
 	RecordURL    string        // where the recording can be downloaded (RecordCompleted)
-	DtmfDigits   string        // the digits entered (DtmfEntered)
+	DtmfDigits   string        // the digits entered (DtmfEntered), the finish key that stopped a recording (RecordCompleted)
 	ErrorMessage string        // why the call failed (CallError)
 
 	// The message fields of IncomingSMS and SMSDeliveryReport.
@@ -63,6 +65,16 @@ type Notification struct {
 	Recipient      string // who it is for
 	Text           string // the message text (IncomingSMS)
 	DeliveryStatus string // Delivered or Failed (SMSDeliveryReport)
+
+	Alarm AlarmFields // AlarmResult
+}
+
+// AlarmFields are the fields of an AlarmResult: the report as sent and
+// how it went.
+type AlarmFields struct {
+	PhoneNumber, AccountNumber, EventCode, EventQualifier, PartitionNumber, ZoneNumber string
+	Result                                                                             string // Success or Failed
+	Attempts                                                                           int    // times the report was sent
 }
 
 // smsNames are the notification types about a message.
@@ -89,14 +101,25 @@ var fields = []field{
 	{"CallState", func(n *Notification) string { return n.CallState }, nil},
 	{"Duration", func(n *Notification) string { return seconds(n.Duration) }, []Name{CallFinished, RecordCompleted}},
 	{"RecordURL", func(n *Notification) string { return n.RecordURL }, []Name{RecordCompleted}},
-	{"DtmfDigits", func(n *Notification) string { return n.DtmfDigits }, []Name{DtmfEntered}},
-	{"ErrorMessage", func(n *Notification) string { return n.ErrorMessage }, []Name{CallError, SMSDeliveryReport}},
+	{"DtmfDigits", func(n *Notification) string { return n.DtmfDigits }, []Name{DtmfEntered, RecordCompleted}},
+	{"ErrorMessage", func(n *Notification) string { return n.ErrorMessage }, []Name{CallError, SMSDeliveryReport, AlarmResult}},
 	{"SmsId", func(n *Notification) string { return n.SmsID }, smsNames},
 	{"Sender", func(n *Notification) string { return n.Sender }, smsNames},
 	{"Recipient", func(n *Notification) string { return n.Recipient }, smsNames},
 	{"Message", func(n *Notification) string { return n.Text }, []Name{IncomingSMS}},
 	{"DeliveryStatus", func(n *Notification) string { return n.DeliveryStatus }, []Name{SMSDeliveryReport}},
+	{"PhoneNumber", func(n *Notification) string { return n.Alarm.PhoneNumber }, alarmNames},
+	{"AccountNumber", func(n *Notification) string { return n.Alarm.AccountNumber }, alarmNames},
+	{"EventCode", func(n *Notification) string { return n.Alarm.EventCode }, alarmNames},
+	{"EventQualifier", func(n *Notification) string { return n.Alarm.EventQualifier }, alarmNames},
+	{"PartitionNumber", func(n *Notification) string { return n.Alarm.PartitionNumber }, alarmNames},
+	{"ZoneNumber", func(n *Notification) string { return n.Alarm.ZoneNumber }, alarmNames},
+	{"Result", func(n *Notification) string { return n.Alarm.Result }, alarmNames},
+	{"Attempts", func(n *Notification) string { return strconv.Itoa(n.Alarm.Attempts) }, alarmNames},
 }
+
+// alarmNames are the notification types about a Contact ID report.
+var alarmNames = []Name{AlarmResult}
 
 // seconds writes a duration as seconds with three decimals, as
 // ListActiveCalls does: 12.345.

@@ -31,15 +31,17 @@ func (r *run) messaging(ctx context.Context, n *Node) error {
 		return r.callErr(ctx, n, s.SendEmail(ctx, m))
 	case "sendsms":
 		if s, ok := r.in.env.(SMSSender); ok {
+			report := r.str(n, "deliveryreporturl")
+			if report == "" {
+				report = r.str(n, "delivaryreporturl") // the reference's spelling
+			}
 			return r.callErr(ctx, n, s.SendSMS(ctx, SMS{Recipient: r.str(n, "recipient"), Sender: r.str(n, "sender"),
-				Message: r.str(n, "message"), DeliveryReportURL: r.str(n, "deliveryreporturl")}))
+				Message: r.str(n, "message"), DeliveryReportURL: report}))
 		}
 	case "sendalarmnotification":
-		if s, ok := r.in.env.(AlarmSender); ok {
-			return r.callErr(ctx, n, s.SendAlarm(ctx, Alarm{PhoneNumber: r.str(n, "phonenumber"), AccountNumber: r.str(n, "accountnumber"),
-				EventCode: r.str(n, "eventcode"), PartitionNumber: r.str(n, "partitionnumber"), ZoneNumber: r.str(n, "zonenumber"),
-				EventQualifier: r.str(n, "eventqualifier"), APIExtension: r.str(n, "apiextension"), ResultURL: r.str(n, "resulturl")}))
-		}
+		return r.sendAlarm(ctx, n) // alarm.go
+	case "receivealarmnotification":
+		return r.receiveAlarm(ctx, n)
 	}
 	if err == nil {
 		err = fmt.Errorf("%s: %w (it comes with the messaging work)", n.DisplayName(), ErrNotAvailable)

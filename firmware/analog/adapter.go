@@ -60,7 +60,13 @@ type Options struct {
 	// (congestion tone) when nothing is dialled; CallerIDWait is how long
 	// an FXO line rings before its call is offered without caller ID.
 	InterDigit, FirstDigit, CallerIDWait time.Duration
-	Logger                               *slog.Logger
+	// DialToneWait is how long a call out through an FXO line waits for
+	// dial tone after the seizure before it fails with 503.
+	DialToneWait time.Duration
+	// PulseDial says whether an FXO port dials by loop-disconnect pulses
+	// instead of DTMF (nil: DTMF everywhere).
+	PulseDial func(port string) bool
+	Logger    *slog.Logger
 }
 
 // Adapter runs every analog port of a board as a source and sink of legs.
@@ -93,12 +99,13 @@ func New(o Options) (*Adapter, error) {
 	o.InterDigit = cmp(o.InterDigit, DefaultInterDigit)
 	o.FirstDigit = cmp(o.FirstDigit, DefaultFirstDigit)
 	o.CallerIDWait = cmp(o.CallerIDWait, DefaultCallerIDWait)
+	o.DialToneWait = cmp(o.DialToneWait, DefaultDialToneWait)
 	if err := o.Region.Ring.Validate(); err != nil {
 		return nil, fmt.Errorf("analog: region %q: %w", o.Region.Code, err)
 	}
 	a := &Adapter{o: o, log: o.Logger, tones: map[tone.Kind]tone.Tone{},
 		fxs: map[string]*fxsLine{}, fxo: map[string]*fxoLine{}}
-	for _, k := range []tone.Kind{tone.Dial, tone.Ringback, tone.Busy, tone.Congestion} {
+	for _, k := range []tone.Kind{tone.Dial, tone.Ringback, tone.Busy, tone.Congestion, tone.CallWaiting} {
 		t, err := tone.Lookup(o.Region.Tones, k)
 		if err != nil {
 			return nil, fmt.Errorf("analog: region %q: %w", o.Region.Code, err)
@@ -114,7 +121,11 @@ func New(o Options) (*Adapter, error) {
 		case hal.FXS:
 			a.fxs[p.Name()] = &fxsLine{a: a, port: port, audio: audio.Audio(), name: p.Name()}
 		case hal.FXO:
-			a.fxo[p.Name()] = &fxoLine{a: a, port: port, audio: audio.Audio(), name: p.Name()}
+			l, err := newFXOLine(a, port, audio.Audio())
+			if err != nil {
+				return nil, fmt.Errorf("analog: port %s: %w", p.Name(), err)
+			}
+			a.fxo[p.Name()] = l
 		default:
 			return nil, fmt.Errorf("analog: port %s is neither FXS nor FXO", p.Name())
 		}

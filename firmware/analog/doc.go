@@ -22,17 +22,21 @@
 // A hook flash during a call holds the far party (EventHold: it hears
 // music on hold) and gives a second dial tone; flashing again, or dialling
 // nothing before the first-digit timeout, goes back to the call
-// (EventUnhold). A number dialled after the flash is a blind transfer of the far party, asked for
-// as a SIP phone's REFER is (EventRefer with a TransferReport): the phone
-// hears ringback while the target rings and may hang up at once (blind
-// transfer by hanging up); if the transfer fails it is back in its call.
+// (EventUnhold). A number dialled after the flash is a consultation call
+// (a new caller leg); hanging up then joins the held party to it, asked
+// for as a SIP phone's REFER with Replaces is (the core's attended
+// transfer), at once or when the consultation is answered. A call to a
+// phone in a call is call waiting (tone over the call, flash to answer
+// and swap, recall ring on hang-up). fxswait.go has the details.
 //
 // FXS timings (Options): InterDigit ends a number (or '#' does),
 // FirstDigit gives up on a silent phone with congestion tone. Calls to a
-// port that is off hook fail with 486 at once. A PSTN call ringing in on
-// an FXO port is offered when its caller ID arrives (or CallerIDWait after
-// the ringing started without one) to the number Operator names; the line
-// is seized when the core answers, released when the call ends, and its
-// disconnect supervision ends the call. Calls out through FXO lines are
-// not made here (the dial plan's job).
+// port that is off hook and cannot take a waiting call fail with 486 at
+// once. A PSTN call ringing in on an FXO port is offered when its caller
+// ID arrives (or CallerIDWait after the ringing started without one) to
+// the number Operator names; the line is seized when the core answers,
+// released when the call ends, and its disconnect supervision ends the
+// call. OriginateFXO makes calls out through FXO lines for the dial
+// plan's fxo routes (fxoout.go): seize, dial tone (DialToneWait), DTMF or
+// pulse dialling (PulseDial), answered once dialled.
 package analog

@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"github.com/gatepbx/gatepbx/hal"
+	halline "github.com/gatepbx/gatepbx/hal/line"
+	"github.com/gatepbx/gatepbx/media/dtmf"
+	"github.com/gatepbx/gatepbx/media/tone"
 	"github.com/gatepbx/gatepbx/sip/ua"
 )
 
@@ -17,6 +20,8 @@ const (
 	fxoOffered          // the core routes the call; the line still rings
 	fxoTalking          // answered: the line is seized
 	fxoIgnored          // refused or unroutable: left ringing until it stops
+	fxoSeizing          // a call out: seized, waiting for dial tone
+	fxoDialing          // a call out: dialling the number
 )
 
 // cidFresh is how old a caller ID received before the ringing (ETSI
@@ -37,6 +42,24 @@ type fxoLine struct {
 	cidAt time.Time
 	timer lineTimer
 	leg   *Leg
+
+	// Calls out (fxoout.go).
+	seized   bool // the line is off hook for the current call
+	number   string
+	pulse    bool
+	dialTone *halline.ToneDetector // the pump's only
+	keys     *dtmf.Generator       // the pump's only
+	cushion  int                   // frames queued ahead while dialling
+}
+
+// newFXOLine prepares an FXO port's line.
+func newFXOLine(a *Adapter, port hal.FXO, audio hal.AudioStream) (*fxoLine, error) {
+	keys, err := dtmf.NewGenerator(dtmf.DefaultGeneratorConfig())
+	if err != nil {
+		return nil, err
+	}
+	return &fxoLine{a: a, port: port, audio: audio, name: port.Name(), keys: keys,
+		dialTone: halline.NewToneDetector([]tone.Tone{a.tones[tone.Dial]}, 2)}, nil
 }
 
 func (l *fxoLine) onEvent(ev hal.Event) {
@@ -68,9 +91,16 @@ func (l *fxoLine) onEvent(ev hal.Event) {
 			l.resetLocked()
 		}
 	case hal.Disconnect, hal.BatteryLost:
-		if l.state == fxoTalking {
+		switch l.state {
+		case fxoTalking:
 			l.leg.emit(ua.Event{Kind: ua.EventHangup, Reason: "PSTN disconnect"})
 			l.resetLocked()
+		case fxoSeizing, fxoDialing: // a call out met busy tone or a dead line
+			if ev.Cause == hal.CauseBusyTone {
+				l.failLocked(486, "Busy Here")
+				break
+			}
+			l.failLocked(503, "Service Unavailable")
 		}
 	case hal.Fault:
 		l.a.log.Warn("analog: port fault", "port", l.name, "err", ev.Err)
@@ -124,17 +154,24 @@ func (l *fxoLine) resetLocked() {
 	if l.leg != nil {
 		l.leg.finish()
 	}
-	if l.state == fxoTalking {
+	if l.seized {
 		_ = l.port.Release()
 	}
-	l.state, l.leg = fxoIdle, nil
+	_ = l.keys.Play("") // stops dialling
+	l.state, l.leg, l.seized, l.number = fxoIdle, nil, false, ""
 }
 
 // fill is the audio pump's step: media only while seized.
 func (l *fxoLine) fill(in, out *hal.Frame) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.state != fxoTalking || l.leg == nil {
+	if l.leg == nil {
+		return false
+	}
+	if l.state == fxoSeizing || l.state == fxoDialing {
+		return l.outFrame(in, out)
+	}
+	if l.state != fxoTalking {
 		return false
 	}
 	l.leg.m.frame(in, out)
@@ -164,7 +201,7 @@ func (l *fxoLine) answer(leg *Leg) error {
 		return err
 	}
 	leg.startMedia()
-	l.state = fxoTalking
+	l.state, l.seized = fxoTalking, true
 	return nil
 }
 
@@ -184,9 +221,13 @@ func (l *fxoLine) hangup(leg *Leg) {
 		leg.finish()
 		return
 	}
-	if l.state == fxoOffered {
+	switch l.state {
+	case fxoOffered:
 		leg.finish()
 		l.state, l.leg = fxoIgnored, nil
+		return
+	case fxoSeizing, fxoDialing: // a call out given up before it was dialled
+		l.failLocked(487, "Request Terminated")
 		return
 	}
 	l.resetLocked()

@@ -21,8 +21,8 @@ const (
 	fxsRinging                   // called: the port rings
 	fxsTalking                   // answered
 	fxsFlashDial                 // flashed in a call: far party held, second dial tone
-	fxsTransfer                  // dialled after a flash: the core transfers the far party
 	fxsEnded                     // the call is over; a tone until on hook
+	fxsRecall                    // hung up with a call on hold: the port rings for it
 )
 
 // maxDigits bounds a dialled number (config numbers are at most 32).
@@ -43,6 +43,16 @@ type fxsLine struct {
 	leg    *Leg
 	talk   bool            // leg media flows to the phone
 	gen    *tone.Generator // tone to the phone when not talking
+
+	// A second call (fxswait.go): held is the call on hold while the
+	// phone talks in leg (consult: leg is a consultation the phone made
+	// after a flash; else call waiting answered by a flash); waiting is a
+	// call ringing in during a call, announced by cw.
+	held    *Leg
+	consult bool
+	waiting *Leg
+	cw      *tone.Generator
+	cwBuf   hal.Frame
 }
 
 func (l *fxsLine) onEvent(ev hal.Event) {
@@ -59,6 +69,9 @@ func (l *fxsLine) onEvent(ev hal.Event) {
 			l.state, l.talk, l.gen = fxsTalking, true, nil
 			l.leg.startMedia()
 			l.leg.emit(ua.Event{Kind: ua.EventAnswered})
+		case fxsRecall: // back to the held call
+			l.leg, l.held = l.held, nil
+			l.resumeLocked()
 		}
 	case hal.OnHook:
 		l.hangupLocked()
@@ -70,17 +83,7 @@ func (l *fxsLine) onEvent(ev hal.Event) {
 			l.leg.emit(ua.Event{Kind: ua.EventDTMF, Digit: ev.Digit})
 		}
 	case hal.Flash:
-		switch l.state {
-		case fxsTalking: // hold the far party, second dial tone
-			l.leg.emit(ua.Event{Kind: ua.EventHold, Reason: "hook flash"})
-			l.state, l.talk, l.digits = fxsFlashDial, false, l.digits[:0]
-			l.play(tone.Dial)
-			l.arm(l.a.o.FirstDigit)
-		case fxsFlashDial: // changed their mind: back to the call
-			l.resumeLocked()
-		default:
-			l.a.log.Debug("analog: hook flash ignored", "port", l.name, "state", l.state)
-		}
+		l.flashLocked()
 	case hal.Fault:
 		l.a.log.Warn("analog: port fault", "port", l.name, "err", ev.Err)
 	}
@@ -93,19 +96,24 @@ func (l *fxsLine) onEvent(ev hal.Event) {
 // hangupLocked: the phone went on hook.
 func (l *fxsLine) hangupLocked() {
 	l.timer.stop()
+	if l.consult && l.held != nil {
+		l.handOverLocked() // transfer: the held party joins the consultation
+		return
+	}
+	if l.state == fxsFlashDial { // nothing dialled after a flash: recall
+		l.held, l.leg = l.leg, nil
+	}
 	if leg := l.leg; leg != nil {
 		switch {
 		case l.state == fxsCalling:
 			leg.emit(ua.Event{Kind: ua.EventCancelled, Reason: "on hook"})
-		case l.state == fxsTalking || l.state == fxsFlashDial || l.state == fxsTransfer:
-			// After a flash and a number this is a blind transfer by
-			// hanging up: the core keeps the far party waiting for the
-			// target.
+		case l.state == fxsTalking || l.state == fxsFlashDial:
 			leg.emit(ua.Event{Kind: ua.EventHangup, Reason: "on hook"})
 		}
 		leg.finish()
 	}
-	l.state, l.leg, l.talk, l.gen = fxsIdle, nil, false, nil
+	l.state, l.leg, l.talk, l.gen, l.cw = fxsIdle, nil, false, nil, nil
+	l.ringBackLocked() // a held or waiting call rings the phone
 }
 
 // digitLocked collects one dialled digit; it returns the caller leg when
@@ -142,18 +150,24 @@ func (l *fxsLine) timeout() *Leg {
 }
 
 // completeLocked acts on a complete number: a new call, or after a flash
-// a blind transfer of the held party (reported as a REFER would be).
+// a consultation call while the first is held.
 func (l *fxsLine) completeLocked() *Leg {
 	if l.state == fxsDialing {
 		return l.dialLocked()
 	}
-	l.timer.stop()
-	l.state, l.gen = fxsTransfer, nil
-	l.leg.emit(ua.Event{Kind: ua.EventRefer, Target: string(l.digits), Refer: &flashReport{l: l, leg: l.leg, done: make(chan struct{})}})
-	return nil
+	held := l.leg
+	l.leg = nil // dialLocked's failure must not end the held call
+	leg := l.dialLocked()
+	if leg == nil { // no endpoint: back to the held call
+		l.leg = held
+		l.resumeLocked()
+		return nil
+	}
+	l.held, l.consult = held, true
+	return leg
 }
 
-// resumeLocked takes the phone back to its held call.
+// resumeLocked takes the phone back to its held call, l.leg.
 func (l *fxsLine) resumeLocked() {
 	l.timer.stop()
 	l.leg.emit(ua.Event{Kind: ua.EventUnhold, Reason: "hook flash"})
@@ -197,6 +211,7 @@ func (l *fxsLine) fill(in, out *hal.Frame) bool {
 	switch {
 	case l.talk && l.leg != nil:
 		l.leg.m.frame(in, out)
+		l.mixCallWaiting(out)
 		return true
 	case l.gen != nil:
 		l.gen.Fill(out[:])
@@ -216,6 +231,9 @@ func (l *fxsLine) originate(from ua.Party, offer []sdp.Format) (*Leg, error) {
 	leg.caller = from
 	leg.dialed = l.a.partyOf(l.name).Number
 	leg.setFormats(answerFormats(offer))
+	if l.callWaitingLocked(leg) {
+		return leg, nil
+	}
 	if l.state != fxsIdle || l.port.OffHook() {
 		leg.emit(ua.Event{Kind: ua.EventFailed, Code: 486, Reason: "Busy Here"})
 		leg.finish()
@@ -255,7 +273,17 @@ func (l *fxsLine) answer(leg *Leg) error { return l.connect(leg, fxsTalking) }
 func (l *fxsLine) connect(leg *Leg, st fxsState) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.leg != leg || leg.ended() {
+	if leg.ended() {
+		return ErrLegEnded
+	}
+	if leg.joins != nil { // a consultation the phone hung up on
+		if st == fxsTalking {
+			leg.startMedia()
+			l.referLocked(leg)
+		}
+		return nil
+	}
+	if l.leg != leg {
 		return ErrLegEnded
 	}
 	leg.startMedia()
@@ -266,6 +294,9 @@ func (l *fxsLine) connect(leg *Leg, st fxsState) error {
 func (l *fxsLine) reject(leg *Leg, code int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.otherLegEndedLocked(leg) {
+		return
+	}
 	if l.leg != leg {
 		leg.finish()
 		return
@@ -280,6 +311,9 @@ func (l *fxsLine) reject(leg *Leg, code int) {
 func (l *fxsLine) hangup(leg *Leg) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.otherLegEndedLocked(leg) {
+		return
+	}
 	if l.leg != leg {
 		leg.finish()
 		return
@@ -293,35 +327,3 @@ func (l *fxsLine) hangup(leg *Leg) {
 	}
 	l.endLocked(tone.Busy)
 }
-
-// flashReport follows a transfer asked for by flash and number: the phone
-// hears ringback while the target rings; a failure takes it back to its
-// call; on success the core hangs the leg up (busy tone until on hook).
-type flashReport struct {
-	l    *fxsLine
-	leg  *Leg
-	once sync.Once
-	done chan struct{}
-}
-
-func (r *flashReport) Progress(code int, _ string) {
-	r.l.mu.Lock()
-	defer r.l.mu.Unlock()
-	if r.l.leg == r.leg && r.l.state == fxsTransfer && code < 200 {
-		r.l.play(tone.Ringback)
-	}
-}
-
-func (r *flashReport) Finish(code int, _ string) {
-	r.once.Do(func() { close(r.done) })
-	r.l.mu.Lock()
-	defer r.l.mu.Unlock()
-	if r.l.leg != r.leg || r.l.state != fxsTransfer {
-		return
-	}
-	if code >= 300 {
-		r.l.resumeLocked()
-	}
-}
-
-func (r *flashReport) Done() <-chan struct{} { return r.done }

@@ -40,6 +40,11 @@ type Leg struct {
 
 	mu      sync.Mutex
 	formats []sdp.Format
+
+	// Under the line's lock: a consultation the phone hung up on before
+	// it was answered joins the held leg to its callee on answer
+	// (fxswait.go); joinedBy points back from the held leg.
+	joins, joinedBy *Leg
 }
 
 // newLeg allocates the leg's endpoint and its loopback phone.

@@ -22,6 +22,14 @@
 // party of an ordinary core call (Core.Incoming), and the script runs on
 // the answered call with the callee as its far party.
 //
+// Leg.Exchange hands the agent's 20 ms pacing to a function that reads
+// the far party's frame (taps, queue, jitter buffer) and writes the frame
+// to send, without allocating per frame. Contact ID alarms run on it: a
+// contactid.Sender on a call the extension places (SendAlarm, the HTTP
+// API's and OzML's SendAlarmNotification) and a contactid.Receiver on a
+// script's call (ReceiveAlarm, OzML's ReceiveAlarmNotification), so the
+// DTMF and the signalling tones travel the call's real G.711 path.
+//
 // Each leg runs its script on its own goroutine with its own context; a
 // failing or panicking script ends only its own call.
 package apiext

@@ -288,8 +288,8 @@ func (l *Leg) AttendedTransfer(ctx context.Context, transferredCallID, targetCal
 }
 
 // ForwardCall implements ozml.Call.
-func (l *Leg) ForwardCall(_ context.Context, destination string) error {
-	return ended(l.o.opts.Core.Forward(l.callID, destination))
+func (l *Leg) ForwardCall(ctx context.Context, destination string) error {
+	return ended(l.o.opts.Core.Forward(ctx, l.callID, destination))
 }
 
 // Far is the side of the call opposite the API extension: the party its
@@ -297,13 +297,13 @@ func (l *Leg) ForwardCall(_ context.Context, destination string) error {
 func (l *Leg) Far() pbx.Party { return pbx.PartyBoth &^ l.side }
 
 // Hold implements ozml.Call: the far party hears music on hold.
-func (l *Leg) Hold(context.Context) error {
-	return ended(l.o.opts.Core.Hold(l.callID, l.Far()))
+func (l *Leg) Hold(ctx context.Context) error {
+	return ended(l.o.opts.Core.Hold(ctx, l.callID, l.Far()))
 }
 
 // Unhold implements ozml.Call.
-func (l *Leg) Unhold(context.Context) error {
-	return ended(l.o.opts.Core.Unhold(l.callID, l.Far()))
+func (l *Leg) Unhold(ctx context.Context) error {
+	return ended(l.o.opts.Core.Unhold(ctx, l.callID, l.Far()))
 }
 
 // SendDTMF implements ozml.Call: keys to the far party.

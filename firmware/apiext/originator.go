@@ -26,9 +26,9 @@ type Core interface {
 	Settled(ctx context.Context, callID string) error
 	BlindTransfer(ctx context.Context, t pbx.Transfer) error
 	AttendedTransfer(ctx context.Context, a pbx.Attended) error
-	Forward(callID, destination string) error
-	Hold(callID string, party pbx.Party) error
-	Unhold(callID string, party pbx.Party) error
+	Forward(ctx context.Context, callID, destination string) error
+	Hold(ctx context.Context, callID string, party pbx.Party) error
+	Unhold(ctx context.Context, callID string, party pbx.Party) error
 	SendDTMF(ctx context.Context, callID, keys string, party pbx.Party) error
 	// Incoming starts a call whose calling party is a leg of ours (a
 	// call the extension places); it binds the leg to its call first.
@@ -68,8 +68,10 @@ type Options struct {
 	// Notify sends the CallError and CallFinished notifications of calls
 	// the extensions place (nil: none are sent).
 	Notify func(notify.Notification)
-	Clock  stream.Clock     // paces audio and recordings; nil: real time
-	Now    func() time.Time // nil: time.Now
+	// Alarm times the Contact ID exchanges (SendAlarm, ReceiveAlarm).
+	Alarm AlarmTiming
+	Clock stream.Clock     // paces audio and recordings; nil: real time
+	Now   func() time.Time // nil: time.Now
 }
 
 // RecordDir is the directory under the data dir where recordings go.

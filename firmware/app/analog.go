@@ -27,13 +27,24 @@ func (a *App) startAnalog(ctx context.Context, cfg config.Config, ports *relay.P
 		Incoming:   func(l *analog.Leg) { a.core.Incoming(l) },
 		Operator:   func(string) string { return operator(a.Config().Extensions, a.board) },
 		Codecs:     codecs(cfg), Logger: a.log,
+		PulseDial: pulseDial(a.board),
 	})
 	if err != nil {
 		a.log.Error("analog ports disabled", "err", err)
 		return
 	}
 	a.core.SetKindOriginator(config.KindAnalog, analogOriginator{ad})
+	a.core.SetFXOOriginator(analogOriginator{ad})
 	ad.Start(ctx)
+}
+
+// pulseDial is the board's per-port dial mode for calls out through FXO
+// lines (boards.Port.Dial); nil (DTMF) when the board does not say.
+func pulseDial(b hal.Board) func(string) bool {
+	if pb, ok := b.(interface{ PulseDial(port string) bool }); ok {
+		return pb.PulseDial
+	}
+	return nil
 }
 
 // analogRegion is the config's region when the line engine knows it,
@@ -68,6 +79,16 @@ type analogOriginator struct{ ad *analog.Adapter }
 
 func (o analogOriginator) Originate(ctx context.Context, number string, from ua.Party, formats []sdp.Format) (pbx.CalleeLeg, error) {
 	leg, err := o.ad.Originate(ctx, number, from, formats)
+	if err != nil {
+		return nil, err
+	}
+	return leg, nil
+}
+
+// OriginateFXO makes the adapter the core's FXOOriginator: routes of kind
+// fxo seize a line and dial.
+func (o analogOriginator) OriginateFXO(ctx context.Context, lines, number string, from ua.Party, formats []sdp.Format) (pbx.CalleeLeg, error) {
+	leg, err := o.ad.OriginateFXO(ctx, lines, number, from, formats)
 	if err != nil {
 		return nil, err
 	}

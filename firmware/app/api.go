@@ -61,16 +61,16 @@ func (c apiCalls) BlindTransfer(ctx context.Context, t api.TransferRequest) erro
 	return apiError(err)
 }
 
-func (c apiCalls) Hold(callID string, p api.Party) error {
-	return apiError(c.core.Hold(callID, apiParties[p]))
+func (c apiCalls) Hold(ctx context.Context, callID string, p api.Party) error {
+	return apiError(c.core.Hold(ctx, callID, apiParties[p]))
 }
 
-func (c apiCalls) Unhold(callID string, p api.Party) error {
-	return apiError(c.core.Unhold(callID, apiParties[p]))
+func (c apiCalls) Unhold(ctx context.Context, callID string, p api.Party) error {
+	return apiError(c.core.Unhold(ctx, callID, apiParties[p]))
 }
 
-func (c apiCalls) Forward(callID, destination string) error {
-	return apiError(c.core.Forward(callID, destination))
+func (c apiCalls) Forward(ctx context.Context, callID, destination string) error {
+	return apiError(c.core.Forward(ctx, callID, destination))
 }
 
 func (c apiCalls) AttendedTransfer(ctx context.Context, t api.AttendedRequest) error {
@@ -87,8 +87,8 @@ func (c apiCalls) SendDTMF(ctx context.Context, callID, keys string, p api.Party
 }
 
 // callEnded is the core's OnEnd: a call transferred by the API with a
-// FinishedUrl gets its CallFinished notification (unsigned: the request
-// that named the URL is long gone).
+// FinishedUrl gets its CallFinished notification, signed for the API
+// user of the transfer (signers.go).
 func (a *App) callEnded(r history.Record, finishedURL string) {
 	if finishedURL == "" || a.notify == nil {
 		return
@@ -97,11 +97,13 @@ func (a *App) callEnded(r history.Record, finishedURL string) {
 	if !r.Answer.IsZero() {
 		talk = r.End.Sub(r.Answer)
 	}
-	err := a.notify.Send(notify.Notification{
+	n := notify.Notification{
 		Name: notify.CallFinished, URL: finishedURL,
 		CallID: r.CallID, Caller: r.Caller, CallerID: r.Caller, CallerDisplayName: r.CallerName,
 		Callee: r.Callee, Dialed: r.Dialed, CallState: r.State, Duration: talk,
-	})
+	}
+	a.signFor(&n, a.signers.transfers.user(r.CallID, false))
+	err := a.notify.Send(n)
 	if err != nil {
 		a.log.Warn("FinishedUrl not notified", "call", r.CallID, "err", err)
 	}

@@ -72,6 +72,8 @@ type App struct {
 	httpLn   net.Listener
 	sipAddrs ua.Listeners
 	svc      services // address books, mail, messages, sim control (services.go)
+	// signers: the API users who caused calls' notifications (signers.go)
+	signers notifySigners
 	// routes: dial plan, forwarding table, trunks (dialplan.go, trunks.go)
 	routes routingState
 }
@@ -390,6 +392,7 @@ func (a *App) Status() api.Status {
 	if a.boardErr != nil {
 		st.BoardError = a.boardErr.Error()
 	}
+	st.Modem = a.svc.modemStatus()
 	return st
 }
 
@@ -429,6 +432,7 @@ func (a *App) Core() *pbx.Core { return a.core }
 // Reload re-reads the config file. An invalid file is refused and the
 // running config kept. Extensions, passwords and API users change at once
 // (cached API logins are dropped); calls in progress are untouched.
+// The SMTP relay and the GSM modem follow their sections (services.go).
 // Listener, port and data-dir changes need a restart and are reported as
 // such.
 func (a *App) Reload() error {
@@ -439,7 +443,7 @@ func (a *App) Reload() error {
 	if a.opts.Board != "" {
 		cfg.Board = a.opts.Board
 	}
-	a.svc.reload(a.log)
+	a.reloadServices(cfg)
 	a.mu.Lock()
 	old := a.cfg
 	a.cfg = cfg

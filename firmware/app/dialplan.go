@@ -63,6 +63,7 @@ func (a *App) setRouting(cfg config.Config) error {
 	if a.routes.trunks != nil {
 		rt.Trunks = a.routes.trunks
 	}
+	rt.Intercept = routingInterception(cfg.API, a.log) // intercept.go
 	a.core.SetRouting(rt)
 	return nil
 }

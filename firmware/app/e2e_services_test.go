@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/xml"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -113,19 +112,10 @@ func TestSendMessageToPhone(t *testing.T) {
 // mail queue to an SMTP server (go-smtp) on loopback.
 func TestSendEmailThroughRelay(t *testing.T) {
 	t.Parallel()
-	got := make(chan mail, 1)
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &mailSession{got: got}, nil }))
-	srv.Domain = "localhost"
-	served := make(chan struct{})
-	go func() { defer close(served); srv.Serve(ln) }()
-	t.Cleanup(func() { srv.Close(); <-served })
+	relayPort, got := startTestSMTP(t) // e2e_ozml_messaging_test.go
 
 	cfg := apiTestConfig(t)
-	cfg.SMTP.Host, cfg.SMTP.Port, cfg.SMTP.Security, cfg.SMTP.From = "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, "plain", "pbx@example.com"
+	cfg.SMTP.Host, cfg.SMTP.Port, cfg.SMTP.Security, cfg.SMTP.From = "127.0.0.1", relayPort, "plain", "pbx@example.com"
 	a := startTestApp(t, cfg)
 	r := apiDo(t, a, "command", "SendEmail", "Recipient", "boss@example.com", "Subject", "Missed call", "Message", "101 called at noon")
 	if r.Code != 200 || r.EmailID == "" {

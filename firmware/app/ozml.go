@@ -59,7 +59,7 @@ func (e ozmlEnv) Call(_ context.Context, req ozml.CallRequest) error {
 }
 
 func (e ozmlEnv) CallSetup(_ context.Context, caller, callee, errorURL string) error {
-	return e.a.callSetup(caller, callee, errorURL, 0)
+	return e.a.callSetup("", caller, callee, errorURL, 0)
 }
 
 func (e ozmlEnv) Request(ctx context.Context, p ozml.RequestParams) (<-chan ozml.RequestEvent, error) {
@@ -67,10 +67,14 @@ func (e ozmlEnv) Request(ctx context.Context, p ozml.RequestParams) (<-chan ozml
 }
 
 // notifySend queues a notification (CallError, CallFinished) of a call
-// the appliance placed.
+// the appliance placed; one of a call placed by the API's Call is signed
+// for its API user (signers.go).
 func (a *App) notifySend(n notify.Notification) {
 	if a.notify == nil {
 		return
+	}
+	if n.CallID != "" && n.Secret == nil && (n.Name == notify.CallError || n.Name == notify.CallFinished) {
+		a.signFor(&n, a.signers.placed.user(n.CallID, true))
 	}
 	if err := a.notify.Send(n); err != nil {
 		a.log.Warn("notification not sent", "notification", string(n.Name), "call", n.CallID, "err", err)
@@ -78,8 +82,8 @@ func (a *App) notifySend(n notify.Notification) {
 }
 
 // callSetup starts a click-to-dial call; its failures go to errorURL as
-// CallError.
-func (a *App) callSetup(caller, callee, errorURL string, ring time.Duration) error {
+// CallError, signed for the API user who asked ("" for none).
+func (a *App) callSetup(user, caller, callee, errorURL string, ring time.Duration) error {
 	return a.core.CallSetup(pbx.CallSetup{
 		Caller: caller, Callee: callee, RingTime: ring,
 		OnFail: func(ce *pbx.ConnectError) {
@@ -87,10 +91,12 @@ func (a *App) callSetup(caller, callee, errorURL string, ring time.Duration) err
 			if errorURL == "" {
 				return
 			}
-			a.notifySend(notify.Notification{
+			n := notify.Notification{
 				Name: notify.CallError, URL: errorURL, Caller: caller, CallerID: caller, Callee: callee, Dialed: callee,
 				CallState: ce.State, ErrorMessage: ce.Error(),
-			})
+			}
+			a.signFor(&n, user)
+			a.notifySend(n)
 		},
 	})
 }
@@ -98,7 +104,7 @@ func (a *App) callSetup(caller, callee, errorURL string, ring time.Duration) err
 // The HTTP API's Call, CallSetup and Request (api.Originator).
 
 // Call implements api.Originator.
-func (m apiCallsMedia) Call(_ context.Context, c api.CallRequest) (string, error) {
+func (m apiCallsMedia) Call(ctx context.Context, c api.CallRequest) (string, error) {
 	s := m.a.scripts
 	if s == nil {
 		return "", api.ErrNoAPIExtension
@@ -114,13 +120,17 @@ func (m apiCallsMedia) Call(_ context.Context, c api.CallRequest) (string, error
 		}
 		req.Script = doc
 	}
-	id, err := s.ext.Call(req)
+	user := ""
+	if c.ErrorURL != "" || c.FinishedURL != "" {
+		user = api.UserFrom(ctx)
+	}
+	id, err := m.a.signers.placed.register(user, func() (string, error) { return s.ext.Call(req) })
 	return id, originateError(err)
 }
 
 // CallSetup implements api.Originator.
-func (m apiCallsMedia) CallSetup(_ context.Context, c api.CallSetupRequest) error {
-	return originateError(m.a.callSetup(c.Caller, c.Callee, c.ErrorURL, c.RingTime))
+func (m apiCallsMedia) CallSetup(ctx context.Context, c api.CallSetupRequest) error {
+	return originateError(m.a.callSetup(api.UserFrom(ctx), c.Caller, c.Callee, c.ErrorURL, c.RingTime))
 }
 
 // Request implements api.Originator: RequestOzML is a document holding

@@ -151,7 +151,7 @@ func (m apiCallsMedia) Speak(ctx context.Context, s api.SpeakRequest) error {
 	return nil
 }
 
-func (m apiCallsMedia) Record(_ context.Context, r api.RecordRequest) error {
+func (m apiCallsMedia) Record(ctx context.Context, r api.RecordRequest) error {
 	snap, err := m.answered(r.CallID)
 	if err != nil {
 		return err
@@ -161,13 +161,17 @@ func (m apiCallsMedia) Record(_ context.Context, r api.RecordRequest) error {
 	}
 	cfg := m.a.Config()
 	var taps []func(stream.TapFunc) (remove func())
+	var eventPTs []uint8 // each tap's telephone-event payload type (FinishDigits)
 	if leg, ok := m.a.scripts.ext.Leg(r.CallID); ok {
 		taps = append(taps, leg.AddTap)
+		eventPTs = append(eventPTs, telephoneEventPT(leg.Formats()))
 	} else {
-		// The legs' own taps: only SIP legs leave them free.
+		// The legs' own taps: SIP and analog legs leave them free (an
+		// analog leg's endpoint hears the port's audio from its loopback
+		// phone); an API leg's media agent holds its own.
 		dir := m.core.Directory()
 		for _, n := range []string{snap.Caller, snap.Callee} {
-			if e, ok := dir.Lookup(n); ok && e.Kind != config.KindSIP {
+			if e, ok := dir.Lookup(n); ok && e.Kind == config.KindAPI {
 				return fmt.Errorf("%w: recording a call with a %s extension", api.ErrCallState, e.Kind)
 			}
 		}
@@ -176,6 +180,8 @@ func (m apiCallsMedia) Record(_ context.Context, r api.RecordRequest) error {
 			return fmt.Errorf("%w: %s", api.ErrCallNotFound, r.CallID)
 		}
 		for _, ep := range []*relay.Endpoint{caller, callee} {
+			codec, _ := ep.Codec()
+			eventPTs = append(eventPTs, codec.EventPT)
 			taps = append(taps, func(fn stream.TapFunc) func() {
 				ep.SetAudioTap(relay.AudioTapFunc(fn))
 				return func() { ep.SetAudioTap(nil) }
@@ -193,19 +199,34 @@ func (m apiCallsMedia) Record(_ context.Context, r api.RecordRequest) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", api.ErrBadAudio, err)
 	}
+	var keys *finishKeys
+	if r.FinishDigits != "" {
+		if keys, err = newFinishKeys(r.FinishDigits, len(taps)); err != nil {
+			return err
+		}
+	}
 	removes := make([]func(), len(taps))
 	for i, add := range taps {
-		removes[i] = add(rec.Tap(i))
+		tap := rec.Tap(i)
+		if keys != nil {
+			tap = keys.tap(i, eventPTs[i], tap)
+		}
+		removes[i] = add(tap)
 	}
-	go m.recordCall(rec, snap, r.FinishedURL, removes)
+	go m.recordCall(rec, snap, r.FinishedURL, api.UserFrom(ctx), keys, removes)
 	return nil
 }
 
-// recordCall runs a recording until it stops or the call ends, then
-// posts RecordCompleted to finished.
-func (m apiCallsMedia) recordCall(rec *record.Recorder, snap pbx.CallSnapshot, finished string, removes []func()) {
+// recordCall runs a recording until it stops, one of keys is pressed
+// (nil: none) or the call ends, then posts RecordCompleted to finished,
+// signed for user.
+func (m apiCallsMedia) recordCall(rec *record.Recorder, snap pbx.CallSnapshot, finished, user string, keys *finishKeys, removes []func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	var watch sync.WaitGroup
+	if keys != nil {
+		watch.Go(func() { keys.run(ctx, rec.Stop) })
+	}
 	go func() {
 		select {
 		case <-m.core.Ended(snap.ID):
@@ -217,19 +238,28 @@ func (m apiCallsMedia) recordCall(rec *record.Recorder, snap pbx.CallSnapshot, f
 	for _, remove := range removes {
 		remove()
 	}
+	cancel()
+	watch.Wait()
+	reason, key := res.Reason.String(), ""
+	if keys != nil {
+		if key = keys.stoppedBy(); key != "" {
+			reason = record.FinishKey.String()
+		}
+	}
 	if err != nil {
 		m.a.log.Warn("Record on call failed", "call", snap.ID, "err", err)
 		return
 	}
-	m.a.log.Info("call recorded", "call", snap.ID, "file", res.Name, "duration", res.Duration, "reason", res.Reason)
+	m.a.log.Info("call recorded", "call", snap.ID, "file", res.Name, "duration", res.Duration, "reason", reason, "key", key)
 	if finished == "" {
 		return
 	}
 	n := notify.Notification{
 		Name: notify.RecordCompleted, URL: finished, CallID: snap.ID, Caller: snap.Caller, CallerID: snap.Caller,
 		CallerDisplayName: snap.CallerName, Callee: snap.Callee, Dialed: snap.Dialed, CallState: string(snap.State),
-		Duration: res.Duration,
+		Duration: res.Duration, DtmfDigits: key,
 	}
+	m.a.signFor(&n, user)
 	if name, ok := apiext.RecordingURL(res.Name); ok {
 		n.RecordURL = m.a.recordingURL(m.a.scripts.advertise, name)
 	}

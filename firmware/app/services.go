@@ -16,22 +16,32 @@ import (
 	"github.com/gatepbx/gatepbx/firmware/inbox"
 	"github.com/gatepbx/gatepbx/firmware/mailq"
 	"github.com/gatepbx/gatepbx/firmware/messaging"
+	"github.com/gatepbx/gatepbx/firmware/pbx"
 	"github.com/gatepbx/gatepbx/hal/sim"
 	"github.com/gatepbx/gatepbx/hal/sim/simctl"
 )
 
 // services are the appliance's parts beside calls: address books, the
-// mail queue, the message store and router with the GSM modem, and the
-// sim board's control socket. Each runs until stop.
+// mail queue, the message store and router with the GSM modem and its
+// health poll, and the sim board's control socket. Each runs until stop;
+// a reload changes the mail relay and reopens the modem.
 type services struct {
 	books  *addressbook.Store
-	mail   *mailq.Queue // nil without smtp.host
+	mail   *mailq.Queue // without smtp.host it has no relay: SendEmail answers 501
 	inbox  *inbox.Store
 	router *messaging.Router
-	modem  *messaging.AttachedModem // nil without gsm.device
 	// simAddr is the sim board's control socket ("" without a sim board).
 	simAddr string
 
+	// modemMu guards the modem, which a reload replaces.
+	modemMu    sync.Mutex
+	modem      *messaging.AttachedModem // nil without gsm.device, or when it failed to open
+	health     *modemHealth             // the modem's poll; nil without a modem
+	modemDown  *api.ModemStatus         // why a configured modem is not open
+	stopHealth context.CancelFunc
+	healthDone chan struct{}
+
+	ctx    context.Context // the services' lifetime
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	once   sync.Once
@@ -53,12 +63,10 @@ func (a *App) startServices(ctx context.Context, cfg config.Config) error {
 	if s.inbox, err = inbox.Open(inbox.Options{Dir: cfg.InboxDir(), Logger: a.log}); err != nil {
 		return fmt.Errorf("message store: %w", err)
 	}
-	if cfg.SMTP.Host != "" {
-		if s.mail, err = openMail(cfg, a.log); err != nil {
-			return err
-		}
-		s.goRun("mail queue", a.log, func() error { return s.mail.Run(ctx) })
+	if s.mail, err = openMail(cfg, a.log); err != nil {
+		return err
 	}
+	s.goRun("mail queue", a.log, func() error { return s.mail.Run(ctx) })
 	ro := messaging.Options{
 		Store: s.inbox, ModemPrefixes: cfg.SMS.ModemPrefixes, Notifier: a.notify, IncomingURL: cfg.SMS.IncomingURL,
 		Secret: a.notifySecret, Logger: a.log,
@@ -70,12 +78,9 @@ func (a *App) startServices(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("messaging: %w", err)
 	}
 	a.sip.SetMessageSink(s.router)
+	s.ctx = ctx
 	if cfg.GSM.Device != "" {
-		if s.modem, err = s.router.OpenModem(ctx, cfg.GSM, a.log); err != nil {
-			// Like the board: SMS through the modem are off, the rest runs.
-			a.log.Error("GSM modem unavailable; SMS to phone numbers disabled", "device", cfg.GSM.Device, "err", err)
-			s.modem = nil
-		}
+		s.openModem(cfg.GSM, a.opts.Clock, a.log)
 	}
 	s.goRun("message router", a.log, func() error { return s.router.Run(ctx) })
 	if b, ok := a.board.(*sim.Board); ok {
@@ -86,20 +91,89 @@ func (a *App) startServices(ctx context.Context, cfg config.Config) error {
 	return nil
 }
 
-// openMail opens the mail queue of the smtp section.
+// openMail opens the mail queue with the relay of the smtp section.
 func openMail(cfg config.Config, log *slog.Logger) (*mailq.Queue, error) {
-	sec, err := mailq.ParseSecurity(cfg.SMTP.Security)
+	relay, err := mailRelay(cfg.SMTP)
 	if err != nil {
-		return nil, fmt.Errorf("smtp.security: %w", err)
+		return nil, err
 	}
-	q, err := mailq.Open(mailq.Options{
-		Dir: cfg.MailDir(), From: cfg.SMTP.From, AttachmentRoot: cfg.DataDir, Logger: log,
-		Relay: mailq.Relay{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Security: sec, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password},
-	})
+	q, err := mailq.Open(mailq.Options{Dir: cfg.MailDir(), From: cfg.SMTP.From, AttachmentRoot: cfg.DataDir, Logger: log, Relay: relay})
 	if err != nil {
 		return nil, fmt.Errorf("mail queue: %w", err)
 	}
 	return q, nil
+}
+
+// mailRelay is the relay of the smtp section (none without a host).
+func mailRelay(c config.SMTP) (mailq.Relay, error) {
+	if c.Host == "" {
+		return mailq.Relay{}, nil
+	}
+	sec, err := mailq.ParseSecurity(c.Security)
+	if err != nil {
+		return mailq.Relay{}, fmt.Errorf("smtp.security: %w", err)
+	}
+	return mailq.Relay{Host: c.Host, Port: c.Port, Security: sec, Username: c.Username, Password: c.Password}, nil
+}
+
+// openModem opens the modem of g, attaches it to the router and starts
+// its health poll. A modem that fails to open is logged and shown on
+// /health; SMS to phone numbers are then off, the rest runs (like the
+// board).
+func (s *services) openModem(g config.GSM, clock pbx.Clock, log *slog.Logger) {
+	m, err := s.router.OpenModem(s.ctx, g, log)
+	s.modemMu.Lock()
+	defer s.modemMu.Unlock()
+	if err != nil {
+		log.Error("GSM modem unavailable; SMS to phone numbers disabled", "device", g.Device, "err", err)
+		s.modemDown = &api.ModemStatus{Device: g.Device, RSSI: 99, Error: err.Error()}
+		return
+	}
+	h := newModemHealth(m.Modem, g.Device, g.HealthInterval, clock)
+	ctx, cancel := context.WithCancel(s.ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = h.run(ctx)
+	}()
+	s.modem, s.health, s.modemDown, s.stopHealth, s.healthDone = m, h, nil, cancel, done
+}
+
+// closeModem stops the health poll and closes the modem, if open.
+func (s *services) closeModem(log *slog.Logger) {
+	s.modemMu.Lock()
+	m, stop, done := s.modem, s.stopHealth, s.healthDone
+	s.modem, s.health, s.modemDown, s.stopHealth, s.healthDone = nil, nil, nil, nil, nil
+	s.modemMu.Unlock()
+	if m == nil {
+		return
+	}
+	stop()
+	<-done
+	if err := m.Close(); err != nil {
+		log.Debug("closing the GSM modem", "err", err)
+	}
+}
+
+// modemStatus is the modem's health for /health (nil without a modem).
+func (s *services) modemStatus() *api.ModemStatus {
+	s.modemMu.Lock()
+	defer s.modemMu.Unlock()
+	switch {
+	case s.health != nil:
+		return s.health.status()
+	case s.modemDown != nil:
+		st := *s.modemDown
+		return &st
+	}
+	return nil
+}
+
+// attachedModem is the open modem (nil when none).
+func (s *services) attachedModem() *messaging.AttachedModem {
+	s.modemMu.Lock()
+	defer s.modemMu.Unlock()
+	return s.modem
 }
 
 // serveSim serves the sim board's control socket on a free loopback port
@@ -137,21 +211,34 @@ func (s *services) stop(log *slog.Logger) {
 			s.cancel()
 		}
 		s.wg.Wait()
-		if s.modem != nil {
-			if err := s.modem.Close(); err != nil {
-				log.Debug("closing the GSM modem", "err", err)
-			}
-		}
+		s.closeModem(log)
 	})
 }
 
-// reload re-reads the address books (SIGHUP).
-func (s *services) reload(log *slog.Logger) {
-	if s.books == nil {
-		return
+// reloadServices applies cfg, the config being reloaded (SIGHUP), to the
+// services: the address books are read again, a changed smtp section
+// becomes the mail queue's relay (queued mail is kept and tried through
+// it) and a changed gsm section reopens the modem.
+func (a *App) reloadServices(cfg config.Config) {
+	s, old, log := &a.svc, a.Config(), a.log
+	if s.books != nil {
+		if err := s.books.Reload(); err != nil {
+			log.Warn("address books not reloaded", "err", err)
+		}
 	}
-	if err := s.books.Reload(); err != nil {
-		log.Warn("address books not reloaded", "err", err)
+	if s.mail != nil && old.SMTP != cfg.SMTP {
+		if relay, err := mailRelay(cfg.SMTP); err != nil {
+			log.Error("reload: SMTP relay not changed", "err", err)
+		} else {
+			s.mail.SetRelay(relay, cfg.SMTP.From)
+		}
+	}
+	if s.router != nil && old.GSM != cfg.GSM {
+		log.Info("reload: reopening the GSM modem", "device", cfg.GSM.Device)
+		s.closeModem(log)
+		if cfg.GSM.Device != "" {
+			s.openModem(cfg.GSM, a.opts.Clock, log)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -61,7 +62,24 @@ func (a *App) startTrunks(cfg config.Config) error {
 		return fmt.Errorf("trunks: %w", err)
 	}
 	a.routes.trunks = &trunkSet{set: set, sip: a.sip}
+	a.startInbound(cfg.Trunks)
 	return nil
+}
+
+// startInbound lets the providers' calls in: their INVITEs are recognised
+// by source (sip/trunk Inbound, registrar hosts resolved once, here) and
+// routed by DID by the core.
+func (a *App) startInbound(trunks []trunk.Config) {
+	ctx, cancel := context.WithTimeout(context.Background(), trunkRequestTimeout)
+	defer cancel()
+	in, err := trunk.NewInbound(ctx, trunks, func(ctx context.Context, host string) ([]netip.Addr, error) {
+		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	})
+	if err != nil {
+		a.log.Warn("trunks: calls from some providers will not be recognised", "err", err)
+	}
+	a.sip.SetTrunkMatcher(in)
+	a.core.SetInboundRoutes(in.Route)
 }
 
 // runTrunks starts registering, once the SIP listeners serve (the

@@ -100,6 +100,14 @@ type API struct {
 	BindAddress string    `yaml:"bind_address"`
 	Port        int       `yaml:"port"`
 	Users       []APIUser `yaml:"users"`
+	// RoutingInterceptionURL, when set, is asked where each call goes
+	// before it is routed and when the attempt fails (the
+	// RoutingInterception notification, api/API.md); "" leaves routing to
+	// the dial plan.
+	RoutingInterceptionURL string `yaml:"routing_interception_url"`
+	// RoutingInterceptionTimeout bounds each question; no answer in time
+	// keeps the normal routing.
+	RoutingInterceptionTimeout time.Duration `yaml:"routing_interception_timeout"`
 }
 
 // APIUser is one account of the HTTP API.
@@ -134,6 +142,10 @@ type Extension struct {
 	URL         string `yaml:"url,omitempty"`      // KindAPI only, or Script
 	Script      string `yaml:"script,omitempty"`   // KindAPI only: file in DataDir/scripts
 	SRTP        string `yaml:"srtp,omitempty"`     // KindSIP only: overrides rtp.srtp
+	// PickupGroup names the extension's call-pickup group: the group
+	// pickup code (*8) answers calls ringing extensions of the same group.
+	// Extensions that leave it empty share one default group.
+	PickupGroup string `yaml:"pickup_group,omitempty"`
 }
 
 // Defaults returns the configuration used for every option the file leaves
@@ -170,12 +182,13 @@ func Defaults() Config {
 			SRTP:           SRTPOptional,
 		},
 		API: API{
-			BindAddress: "0.0.0.0",
-			Port:        9509,
+			BindAddress:                "0.0.0.0",
+			Port:                       9509,
+			RoutingInterceptionTimeout: 3 * time.Second,
 		},
 		History: History{MaxRecords: 10000},
 		SMTP:    SMTP{Security: SecurityStartTLS},
-		GSM:     GSM{Baud: 115200},
+		GSM:     GSM{Baud: 115200, HealthInterval: time.Minute, CommandTimeout: 10 * time.Second},
 		SMS:     SMS{SIPMessage: true},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // SMTP is the relay SendEmail goes through. An empty Host disables
@@ -37,6 +38,11 @@ type GSM struct {
 	Baud   int    `yaml:"baud"`
 	// SMSC is the service centre number; "" uses the one on the SIM.
 	SMSC string `yaml:"smsc"`
+	// HealthInterval is how often signal and registration are asked
+	// (shown on /health); CommandTimeout bounds one AT command, after
+	// which the modem counts as not responding.
+	HealthInterval time.Duration `yaml:"health_interval"`
+	CommandTimeout time.Duration `yaml:"command_timeout"`
 }
 
 // GSMSimulated is the GSM.Device value that selects the simulated modem.
@@ -109,6 +115,8 @@ func (k *checker) messaging(c *Config) {
 	if g.SMSC != "" && !isPhoneNumber(g.SMSC) {
 		k.addf("gsm.smsc", "%q must be a phone number: digits with an optional leading +", g.SMSC)
 	}
+	k.positive("gsm.health_interval", g.HealthInterval)
+	k.positive("gsm.command_timeout", g.CommandTimeout)
 
 	m := &c.SMS
 	for i, p := range m.ModemPrefixes {

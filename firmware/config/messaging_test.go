@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestParseMessaging parses the smtp, gsm and sms sections from files:
@@ -17,14 +18,14 @@ func TestParseMessaging(t *testing.T) {
 		{
 			name: "all set",
 			yaml: "smtp:\n  host: mail.example.com\n  port: 2525\n  security: tls\n  username: pbx\n  password: secret\n  from: pbx@example.com\n" +
-				"gsm:\n  device: /dev/ttyUSB0\n  baud: 9600\n  smsc: \"+3620000000\"\n" +
+				"gsm:\n  device: /dev/ttyUSB0\n  baud: 9600\n  smsc: \"+3620000000\"\n  health_interval: 30s\n  command_timeout: 2s\n" +
 				"sms:\n  sip_message: false\n  modem_prefixes: [\"+36\", \"06\"]\n  incoming_url: http://192.168.1.10/sms\n",
 			check: func(t *testing.T, c Config) {
 				want := SMTP{Host: "mail.example.com", Port: 2525, Security: "tls", Username: "pbx", Password: "secret", From: "pbx@example.com"}
 				if c.SMTP != want {
 					t.Errorf("SMTP = %+v", c.SMTP)
 				}
-				if c.GSM != (GSM{Device: "/dev/ttyUSB0", Baud: 9600, SMSC: "+3620000000"}) {
+				if c.GSM != (GSM{Device: "/dev/ttyUSB0", Baud: 9600, SMSC: "+3620000000", HealthInterval: 30 * time.Second, CommandTimeout: 2 * time.Second}) {
 					t.Errorf("GSM = %+v", c.GSM)
 				}
 				if c.SMS.SIPMessage || strings.Join(c.SMS.ModemPrefixes, ",") != "+36,06" || c.SMS.IncomingURL != "http://192.168.1.10/sms" {
@@ -39,7 +40,8 @@ func TestParseMessaging(t *testing.T) {
 			name: "defaults",
 			yaml: "gsm:\n  device: sim\n",
 			check: func(t *testing.T, c Config) {
-				if c.SMTP.Security != SecurityStartTLS || c.GSM.Baud != 115200 || !c.SMS.SIPMessage || c.GSM.Device != GSMSimulated {
+				if c.SMTP.Security != SecurityStartTLS || c.GSM.Baud != 115200 || !c.SMS.SIPMessage || c.GSM.Device != GSMSimulated ||
+					c.GSM.HealthInterval != time.Minute || c.GSM.CommandTimeout != 10*time.Second {
 					t.Errorf("defaults not kept: %+v %+v %+v", c.SMTP, c.GSM, c.SMS)
 				}
 			},
@@ -58,6 +60,7 @@ func TestParseMessaging(t *testing.T) {
 		{name: "relative device", yaml: "gsm:\n  device: ttyUSB0\n", want: `t.yaml:2: gsm.device: "ttyUSB0" must be an absolute device path`},
 		{name: "bad baud", yaml: "gsm:\n  baud: 1234\n", want: `t.yaml:2: gsm.baud: unsupported speed 1234`},
 		{name: "bad baud type", yaml: "gsm:\n  baud: fast\n", want: `t.yaml:2: gsm.baud:`},
+		{name: "zero health interval", yaml: "gsm:\n  health_interval: 0s\n", want: `t.yaml:2: gsm.health_interval: must be greater than 0, got 0s`},
 		{name: "bad smsc", yaml: "gsm:\n  smsc: \"+36-20\"\n", want: `t.yaml:2: gsm.smsc: "+36-20" must be a phone number`},
 		{name: "bad prefix", yaml: "sms:\n  modem_prefixes: [\"+36\", x]\n", want: `t.yaml:2: sms.modem_prefixes[1]: "x" must be digits`},
 		{name: "bad url", yaml: "sms:\n  incoming_url: ftp://x/\n", want: `t.yaml:2: sms.incoming_url: "ftp://x/" must start with http:// or https://`},
@@ -85,7 +88,7 @@ func TestParseMessaging(t *testing.T) {
 func TestMarshalMessagingRoundTrip(t *testing.T) {
 	c := sampleConfig()
 	c.SMTP = SMTP{Host: "smtp.example.com", Port: 465, Security: SecurityTLS, Username: "pbx", Password: "p#ss: word", From: "pbx@example.com"}
-	c.GSM = GSM{Device: "/dev/ttyAMA0", Baud: 9600, SMSC: "+3620000000"}
+	c.GSM = GSM{Device: "/dev/ttyAMA0", Baud: 9600, SMSC: "+3620000000", HealthInterval: 5 * time.Minute, CommandTimeout: 3 * time.Second}
 	c.SMS = SMS{ModemPrefixes: []string{"+36", "06"}, IncomingURL: "http://192.168.1.10/sms?k=1"}
 	data, err := Marshal(c)
 	if err != nil {

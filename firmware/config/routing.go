@@ -26,6 +26,7 @@ func (k *checker) dialplan(c *Config) {
 	for _, e := range c.Extensions {
 		exts[e.Number] = true
 	}
+	k.trunkInbound(c, exts)
 	for i, g := range c.Dialplan.RingGroups {
 		path := indexPath("dialplan.ring_groups", i)
 		if exts[g.Number] {
@@ -47,6 +48,33 @@ func (k *checker) dialplan(c *Config) {
 	for i, f := range c.Dialplan.Forwards {
 		if !exts[f.Extension] {
 			k.addf(indexPath("dialplan.forwards", i)+".extension", "%s is not an extension", f.Extension)
+		}
+	}
+}
+
+// trunkInbound checks that the trunks' DIDs ring local numbers:
+// extensions or ring groups.
+func (k *checker) trunkInbound(c *Config, exts map[string]bool) {
+	local := func(n string) bool {
+		if exts[n] {
+			return true
+		}
+		for _, g := range c.Dialplan.RingGroups {
+			if g.Number == n {
+				return true
+			}
+		}
+		return false
+	}
+	for i, t := range c.Trunks {
+		path := indexPath("trunks", i)
+		for j, d := range t.Inbound {
+			if d.To != "" && !local(d.To) {
+				k.addf(fmt.Sprintf("%s.inbound[%d].to", path, j), "%s is not an extension or ring group", d.To)
+			}
+		}
+		if t.InboundDefault != "" && !local(t.InboundDefault) {
+			k.addf(path+".inbound_default", "%s is not an extension or ring group", t.InboundDefault)
 		}
 	}
 }

@@ -232,6 +232,14 @@ func (k *checker) oneOf(field, value string, allowed []string) {
 func (k *checker) api(a *API) {
 	k.requiredIP("api.bind_address", a.BindAddress)
 	k.port("api.port", a.Port, 1)
+	if a.RoutingInterceptionURL != "" {
+		if problem := checkHTTPURL(a.RoutingInterceptionURL); problem != "" {
+			k.addf("api.routing_interception_url", "%s", problem)
+		}
+	}
+	if t := a.RoutingInterceptionTimeout; t < 100*time.Millisecond || t > 30*time.Second {
+		k.addf("api.routing_interception_timeout", "must be 100ms to 30s, got %s", t)
+	}
 	firstUser := map[string]int{}
 	for i, u := range a.Users {
 		field := indexPath("api.users", i)
@@ -301,6 +309,9 @@ func (k *checker) extensions(exts []Extension) {
 			}
 		}
 		k.headerText(field+".display_name", e.DisplayName, false)
+		if e.PickupGroup != "" && (len(e.PickupGroup) > 32 || !isName(e.PickupGroup, "_-")) {
+			k.addf(field+".pickup_group", "%q must be up to 32 letters, digits, _ or -", e.PickupGroup)
+		}
 
 		switch e.Kind {
 		case KindSIP:

@@ -14,8 +14,8 @@ type Record struct {
 	Direction  string    `json:"direction"` // "internal", "inbound", "outbound"
 	Caller     string    `json:"caller"`
 	CallerName string    `json:"caller_name,omitempty"`
-	Callee     string    `json:"callee"`
-	Dialed     string    `json:"dialed"`
+	Callee     string    `json:"callee"` // who took the call: the extension that answered (forward target, ring group member, picker)
+	Dialed     string    `json:"dialed"` // what the caller dialled (a trunk call's DID)
 	Start      time.Time `json:"start"`
 	Answer     time.Time `json:"answer,omitzero"`
 	End        time.Time `json:"end"`

@@ -30,7 +30,9 @@ type systemClock struct{}
 func (systemClock) Now() time.Time                         { return time.Now() }
 func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// Options configure a Queue. Dir, Relay.Host and From are required.
+// Options configure a Queue. Dir is required; without Relay.Host the
+// queue keeps what it holds and Enqueue answers ErrNoRelay until
+// SetRelay names one.
 type Options struct {
 	Dir   string // the queue's directory (created)
 	Relay Relay
@@ -84,6 +86,8 @@ type Queue struct {
 	wake      chan struct{}
 
 	mu      sync.Mutex
+	relay   Relay  // Options.Relay, then SetRelay's
+	from    string // Options.From, then SetRelay's
 	pending map[string]*Status
 	failed  map[string]*Status
 	seq     uint64 // the last Seq given
@@ -128,6 +132,8 @@ func Open(opts Options) (*Queue, error) {
 		failedDir: filepath.Join(opts.Dir, failedSub),
 		log:       opts.Logger.With("component", "mailq"),
 		wake:      make(chan struct{}, 1),
+		relay:     opts.Relay,
+		from:      opts.From,
 		pending:   map[string]*Status{},
 		failed:    map[string]*Status{},
 	}
@@ -194,14 +200,15 @@ func (q *Queue) load(dir string, into map[string]*Status) error {
 // ErrTooLarge or ErrNoRelay for bad requests; anything else is a storage
 // failure.
 func (q *Queue) Enqueue(e Email) (string, error) {
-	if q.opts.Relay.Host == "" {
+	relay, envFrom := q.current()
+	if relay.Host == "" {
 		return "", ErrNoRelay
 	}
 	to, err := parseRecipients(e.Recipient)
 	if err != nil {
 		return "", err
 	}
-	from := q.opts.From
+	from := envFrom
 	if strings.TrimSpace(e.Sender) != "" {
 		a, err := mail.ParseAddress(e.Sender)
 		if err != nil {
@@ -227,7 +234,7 @@ func (q *Queue) Enqueue(e Email) (string, error) {
 		return "", fmt.Errorf("%w: %d bytes encoded, at most %d", ErrTooLarge, len(msg), limit)
 	}
 	st := &Status{
-		ID: id, State: Queued, From: q.opts.From, To: to, Subject: e.Subject,
+		ID: id, State: Queued, From: envFrom, To: to, Subject: e.Subject,
 		Size: len(msg), Accepted: now, NextAttempt: now,
 	}
 	q.mu.Lock()
@@ -297,6 +304,34 @@ func (q *Queue) list(m map[string]*Status) []Status {
 	return out
 }
 
+// current is the relay and the envelope sender in force.
+func (q *Queue) current() (Relay, string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.relay, q.from
+}
+
+// SetRelay changes the relay and the default envelope sender (a config
+// reload). Nothing queued is lost: queued messages keep their envelope
+// sender and are tried at once through the new relay. An empty Host stops
+// delivery (queued messages wait) and makes Enqueue answer ErrNoRelay.
+func (q *Queue) SetRelay(r Relay, from string) {
+	q.mu.Lock()
+	q.relay, q.from = r, from
+	now := q.opts.Clock.Now()
+	for _, st := range q.pending {
+		if st.NextAttempt.After(now) {
+			st.NextAttempt = now
+		}
+	}
+	q.mu.Unlock()
+	q.log.Info("relay changed", "host", r.Host, "port", r.Port, "queued", len(q.Pending()))
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Run delivers queued mail until ctx ends, waking when mail is enqueued
 // and when the earliest retry is due.
 func (q *Queue) Run(ctx context.Context) error {
@@ -315,10 +350,15 @@ func (q *Queue) Run(ctx context.Context) error {
 	}
 }
 
+// nextAttempt is the earliest retry time; false when nothing is queued
+// or there is no relay to try (SetRelay wakes Run).
 func (q *Queue) nextAttempt() (time.Time, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var next time.Time
+	if q.relay.Host == "" {
+		return next, false
+	}
 	for _, st := range q.pending {
 		if next.IsZero() || st.NextAttempt.Before(next) {
 			next = st.NextAttempt
@@ -358,7 +398,11 @@ func (q *Queue) attempt(ctx context.Context, st Status) (sent bool) {
 		q.log.Error("queued message unreadable", "id", st.ID, "err", err)
 		return false
 	}
-	refused, err := q.opts.Relay.deliver(ctx, st.From, st.To, msg)
+	relay, _ := q.current()
+	if relay.Host == "" {
+		return false // no relay (SetRelay removed it): the message waits
+	}
+	refused, err := relay.deliver(ctx, st.From, st.To, msg)
 	if ctx.Err() != nil {
 		return false // shutting down: not an attempt
 	}

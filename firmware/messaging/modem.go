@@ -48,7 +48,7 @@ func (r *Router) OpenModem(ctx context.Context, g config.GSM, log *slog.Logger) 
 	port, err := serial.Open(path, g.Baud)
 	if err == nil {
 		a.Modem, err = gsm.Open(ctx, port, gsm.Options{
-			SMSC: g.SMSC, MaxParts: r.opts.MaxParts, OnMessage: r.ModemMessage, OnReport: r.ModemReport,
+			SMSC: g.SMSC, CommandTimeout: g.CommandTimeout, MaxParts: r.opts.MaxParts, OnMessage: r.ModemMessage, OnReport: r.ModemReport,
 			Logger: log.With("component", "gsm"),
 		})
 	}

@@ -1,6 +1,9 @@
 package pbx
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // BenchmarkHoldUnhold measures a call-control round trip through a call's
 // owner goroutine: Hold then Unhold of both parties (bridge changes and
@@ -10,10 +13,10 @@ func BenchmarkHoldUnhold(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if err := r.core.Hold(r.id, PartyBoth); err != nil {
+		if err := r.core.Hold(context.Background(), r.id, PartyBoth); err != nil {
 			b.Fatal(err)
 		}
-		if err := r.core.Unhold(r.id, PartyBoth); err != nil {
+		if err := r.core.Unhold(context.Background(), r.id, PartyBoth); err != nil {
 			b.Fatal(err)
 		}
 	}

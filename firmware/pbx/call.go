@@ -103,6 +103,7 @@ type Call struct {
 	release    <-chan time.Time // a failed transfer's survivor is released then
 	finished   string           // FinishedUrl of the last transfer
 	leaving    sync.WaitGroup   // transferor legs being hung up
+	icpt       *interception    // RoutingInterception (intercept.go); nil: none
 }
 
 // ID is the call's short unique ID.
@@ -138,15 +139,15 @@ func (c *Call) run() {
 // ended before that.
 func (c *Call) connect() (state, cause string, answered bool) {
 	c.parties[callerSide] = party{leg: c.a, number: c.rec.Caller, name: c.rec.CallerName}
-	b, err := c.core.route(c.rec.Dialed, c.a.Caller(), c.a.Offered())
+	b, err := c.routeIntercepted() // intercept.go; else routeFirst
 	if err != nil {
 		c.a.Reject(err.Code, err.Reason)
 		return err.State, err.Cause, false
 	}
-	c.parties[calleeSide] = party{leg: b, number: c.rec.Dialed, name: c.core.Directory().DisplayName(c.rec.Dialed)}
+	c.parties[calleeSide] = party{leg: b, number: c.rec.Callee, name: c.core.Directory().DisplayName(c.rec.Callee)}
 	bindCall(b, c.id)
 	clock := c.core.opts.Clock
-	ringTimeout := clock.After(c.core.opts.RingTimeout)
+	ringTimeout := c.ringTimer(b)
 	noAnswer := false
 	for {
 		select {
@@ -180,11 +181,19 @@ func (c *Call) connect() (state, cause string, answered bool) {
 				}
 				now := clock.Now()
 				c.rec.Answer, c.mediaSince = now, now
+				c.rec.Callee = c.core.answeredAs(b, c.rec.Callee)
+				c.parties[calleeSide].number = c.rec.Callee
 				c.setState(StateInCall)
 				c.rewire()
 				return "", "", true
 			case ua.EventFailed:
 				st, code, reason := failure(ev, noAnswer)
+				if nb, rej := c.rerouteFailed(st, ev.Code); nb != nil {
+					b, noAnswer, ringTimeout = nb, false, c.ringTimer(nb)
+					continue
+				} else if rej != nil {
+					st, code, reason = rej.State, rej.Code, rej.Reason
+				}
 				c.a.Reject(code, reason)
 				return st, fmt.Sprintf("%d %s", ev.Code, ev.Reason), false
 			case ua.EventHangup:
@@ -198,7 +207,13 @@ func (c *Call) connect() (state, cause string, answered bool) {
 			if cmd.kind == cmdForward {
 				if nb := c.forward(b, cmd); nb != nil {
 					b, noAnswer = nb, false
-					ringTimeout = clock.After(c.core.opts.RingTimeout)
+					ringTimeout = c.core.ringTimer(nb)
+				}
+				continue
+			}
+			if cmd.kind == cmdPickup {
+				if st, cause, ok := c.pickUp(b, cmd); ok || st != "" {
+					return st, cause, ok
 				}
 				continue
 			}
@@ -310,6 +325,10 @@ func (c *Call) onParty(i int, ev ua.Event) (state, cause string, over bool) {
 		p.holding = ev.Kind == ua.EventHold
 		c.rewire()
 		c.publish()
+	case ua.EventDTMF:
+		if ev.Signalled {
+			c.relayKey(i, ev.Digit)
+		}
 	case ua.EventRefer:
 		if ev.Refer == nil {
 			return "", "", false
@@ -358,6 +377,8 @@ func (c *Call) onCommand(cmd command) (state, cause string, over bool) {
 		c.startDTMF(cmd)
 	case cmdReplace:
 		cmd.answer(c.takeOver(cmd.join))
+	case cmdPickup:
+		cmd.answer(ErrAnswered)
 	case cmdSync:
 		cmd.answer(nil)
 	case cmdHold, cmdUnhold:

@@ -90,29 +90,31 @@ func (c *Core) BlindTransfer(ctx context.Context, t Transfer) error {
 
 // Hold puts party (caller, callee or both) of an answered call on hold:
 // it hears music on hold until Unhold. Holding a held party is a no-op.
-func (c *Core) Hold(callID string, party Party) error {
+// Hold, Unhold and Forward wait for the call's answer until ctx ends
+// (ErrPending).
+func (c *Core) Hold(ctx context.Context, callID string, party Party) error {
 	if party&PartyBoth == 0 || party&^PartyBoth != 0 {
 		return ErrBadParty
 	}
-	return c.ask(context.Background(), callID, command{kind: cmdHold, party: party})
+	return c.ask(ctx, callID, command{kind: cmdHold, party: party})
 }
 
 // Unhold takes party back from a Hold; unholding a party that is not held
 // is a no-op. A hold its own phone's re-INVITE made stays until the phone
 // resumes.
-func (c *Core) Unhold(callID string, party Party) error {
+func (c *Core) Unhold(ctx context.Context, callID string, party Party) error {
 	if party&PartyBoth == 0 || party&^PartyBoth != 0 {
 		return ErrBadParty
 	}
-	return c.ask(context.Background(), callID, command{kind: cmdUnhold, party: party})
+	return c.ask(ctx, callID, command{kind: cmdUnhold, party: party})
 }
 
 // Forward rings destination instead of the callee of a call that is not
 // answered yet (Setup or Ringing); the caller keeps waiting. A destination
 // that cannot be rung (*ConnectError) leaves the call ringing where it
 // was; ErrAnswered when the call is already answered.
-func (c *Core) Forward(callID, destination string) error {
-	return c.ask(context.Background(), callID, command{kind: cmdForward, dest: destination})
+func (c *Core) Forward(ctx context.Context, callID, destination string) error {
+	return c.ask(ctx, callID, command{kind: cmdForward, dest: destination})
 }
 
 // ask sends cmd to the call and waits for its answer.

@@ -418,7 +418,7 @@ func TestReferRefusedDuringTransfer(t *testing.T) {
 	if _, final := rep.result(); final != 491 {
 		t.Fatalf("second transfer answered %d, want 491", final)
 	}
-	if err := r.core.Hold(r.id, PartyBoth); !errors.Is(err, ErrTransferring) {
+	if err := r.core.Hold(context.Background(), r.id, PartyBoth); !errors.Is(err, ErrTransferring) {
 		t.Fatalf("hold during a transfer: %v", err)
 	}
 	if !r.core.Hangup(r.id) {
@@ -437,8 +437,12 @@ func TestHold(t *testing.T) {
 		calleeMOH bool
 		state     State
 	}
-	apiHold := func(p Party) func(r *xrig) error { return func(r *xrig) error { return r.core.Hold(r.id, p) } }
-	apiUnhold := func(p Party) func(r *xrig) error { return func(r *xrig) error { return r.core.Unhold(r.id, p) } }
+	apiHold := func(p Party) func(r *xrig) error {
+		return func(r *xrig) error { return r.core.Hold(context.Background(), r.id, p) }
+	}
+	apiUnhold := func(p Party) func(r *xrig) error {
+		return func(r *xrig) error { return r.core.Unhold(context.Background(), r.id, p) }
+	}
 	phone := func(l func(r *xrig) fakeCallee, k ua.EventKind) func(r *xrig) error {
 		return func(r *xrig) error { l(r).events <- ua.Event{Kind: k}; return nil }
 	}
@@ -486,10 +490,10 @@ func TestHold(t *testing.T) {
 					t.Fatalf("step %d: bridged=%v, want %v", i, !want, want)
 				}
 			}
-			if err := r.core.Hold("nope!", PartyBoth); !errors.Is(err, ErrNoCall) {
+			if err := r.core.Hold(context.Background(), "nope!", PartyBoth); !errors.Is(err, ErrNoCall) {
 				t.Fatalf("hold of an unknown call: %v", err)
 			}
-			if err := r.core.Hold(r.id, 0); !errors.Is(err, ErrBadParty) {
+			if err := r.core.Hold(context.Background(), r.id, 0); !errors.Is(err, ErrBadParty) {
 				t.Fatalf("hold of no party: %v", err)
 			}
 		})
@@ -515,13 +519,13 @@ func TestParseParty(t *testing.T) {
 func TestForward(t *testing.T) {
 	r := newRingingXRig(t)
 	var ce *ConnectError
-	if err := r.core.Forward(r.id, "104"); !errors.As(err, &ce) || ce.State != "NotRegistered" {
+	if err := r.core.Forward(context.Background(), r.id, "104"); !errors.As(err, &ce) || ce.State != "NotRegistered" {
 		t.Fatalf("forward to an unregistered phone: %v", err)
 	}
 	if r.callee.hungUp() {
 		t.Fatal("a failed forward cancelled the ringing callee")
 	}
-	if err := r.core.Forward(r.id, "103"); err != nil {
+	if err := r.core.Forward(context.Background(), r.id, "103"); err != nil {
 		t.Fatalf("Forward: %v", err)
 	}
 	if !r.callee.hungUp() {
@@ -536,7 +540,7 @@ func TestForward(t *testing.T) {
 	if !bridged(r.caller, r.target) {
 		t.Fatal("caller not bridged to the forward destination")
 	}
-	if err := r.core.Forward(r.id, "104"); !errors.Is(err, ErrAnswered) {
+	if err := r.core.Forward(context.Background(), r.id, "104"); !errors.Is(err, ErrAnswered) {
 		t.Fatalf("forward of an answered call: %v", err)
 	}
 	r.caller.events <- ua.Event{Kind: ua.EventHangup}
@@ -577,7 +581,7 @@ func TestAttendedTransfer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := newXRig(t) // 101 (caller) with 102
-			if err := r.core.Hold(r.id, PartyCallee); err != nil {
+			if err := r.core.Hold(context.Background(), r.id, PartyCallee); err != nil {
 				t.Fatal(err)
 			}
 			caller2, id2 := r.secondCall(t) // 101 with 103

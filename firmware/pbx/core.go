@@ -156,6 +156,9 @@ func (c *Core) Incoming(leg CallerLeg) {
 		c.replaceLeg(leg, r.Replaces())
 		return
 	}
+	if c.pickup(leg) {
+		return
+	}
 	call := &Call{
 		core: c, a: leg, inbox: make(chan command, 4), done: make(chan struct{}), ending: make(chan struct{}),
 		rec: history.Record{
@@ -163,6 +166,7 @@ func (c *Core) Incoming(leg CallerLeg) {
 			Dialed: leg.Dialed(), Callee: leg.Dialed(), Start: c.opts.Clock.Now(),
 		},
 	}
+	c.inbound(leg, &call.rec)
 	c.mu.Lock()
 	call.id = c.newID()
 	call.rec.CallID = call.id

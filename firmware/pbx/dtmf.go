@@ -26,6 +26,11 @@ type dtmfSend struct {
 	cancel context.CancelFunc
 	done   chan error // the senders' result, read by the owner
 	reply  chan error
+	// relayed: keys a phone sent by signalling, passed on to party to;
+	// pending are the ones pressed meanwhile.
+	relayed bool
+	to      Party
+	pending []byte
 }
 
 // SendDTMF sends keys (0-9 * # A-D) to party (caller, callee or both) of
@@ -88,6 +93,7 @@ func (c *Call) endDTMF(err error) {
 	d.cancel()
 	c.rewire()
 	d.reply <- err
+	c.nextRelayedKeys(d)
 }
 
 // stopDTMF cancels a SendDTMF because the call ends.
@@ -121,4 +127,59 @@ func sendKeys(ctx context.Context, ep *relay.Endpoint, formats []sdp.Format, key
 		return fmt.Errorf("pbx: send DTMF: %w", err)
 	}
 	return p.Play(ctx, src)
+}
+
+// KeyReceiver is a leg that takes keys pressed on the far side and sent
+// by signalling (SIP INFO) straight into its own key input: an API
+// extension's script hears them as if they came in its media.
+type KeyReceiver interface {
+	ReceiveKey(key byte)
+}
+
+// sideParty is the Party of each side.
+var sideParty = [2]Party{PartyCaller, PartyCallee}
+
+// relayKey passes on a key side i's phone sent by signalling (ua.Event
+// Signalled: SIP INFO) to the other side: a KeyReceiver takes it as is,
+// any other leg gets it as RFC 4733 events (or in-band tones) by the
+// SendDTMF machinery. Keys pressed while one is still being sent wait
+// their turn; while a SendDTMF of the API runs, or a transfer, they are
+// dropped (logged).
+func (c *Call) relayKey(i int, key byte) {
+	if _, ok := stream.EventCode(key); !ok {
+		return
+	}
+	far := &c.parties[1-i]
+	if !far.present() {
+		return
+	}
+	if r, ok := far.leg.(KeyReceiver); ok {
+		r.ReceiveKey(key)
+		return
+	}
+	switch d := c.dtmf; {
+	case d != nil && d.relayed && d.to == sideParty[1-i] && len(d.pending) < maxDTMFKeys:
+		d.pending = append(d.pending, key)
+	case d != nil || c.xfer != nil:
+		c.core.log.Info("DTMF key not relayed: the call is busy sending keys or transferring", "call", c.id, "key", string(key))
+	default:
+		c.startRelayedKeys(sideParty[1-i], string(key))
+	}
+}
+
+// startRelayedKeys sends relayed keys to party, as a SendDTMF nobody
+// waits for.
+func (c *Call) startRelayedKeys(party Party, keys string) {
+	c.startDTMF(command{kind: cmdDTMF, party: party, dest: keys, reply: make(chan error, 1)})
+	if c.dtmf != nil {
+		c.dtmf.relayed, c.dtmf.to = true, party
+	}
+}
+
+// nextRelayedKeys starts the keys that waited for the relayed send d,
+// which has just ended.
+func (c *Call) nextRelayedKeys(d *dtmfSend) {
+	if d.relayed && len(d.pending) > 0 && c.dtmf == nil {
+		c.startRelayedKeys(d.to, string(d.pending))
+	}
 }

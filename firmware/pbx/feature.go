@@ -20,7 +20,9 @@ const FeatureHold = time.Second
 // live table (saved through Routing.ForwardsChanged), and the call is
 // answered (200) and hung up (BYE) after FeatureHold. A caller that is not
 // an extension, or a rule that would not be valid (forwarding to itself),
-// gets 403; the pickups are not implemented (501).
+// gets 403. The pickup codes are carried out by Incoming (pickup.go)
+// before a call is made; reached any other way (as a transfer or forward
+// target) they get 501.
 func (c *Core) featureCall(rt *Routing, feat dialplan.Feature, dialled string, from ua.Party, formats []sdp.Format) (CalleeLeg, *ConnectError) {
 	reject := func(code int, reason, cause string) (CalleeLeg, *ConnectError) {
 		return nil, &ConnectError{Target: dialled, State: "Rejected", Code: code, Reason: reason, Cause: cause}

@@ -29,14 +29,15 @@ type hunt struct {
 	cur    CalleeLeg   // the winner, or the leg whose media the caller may hear
 	all    []CalleeLeg // every inner leg made, for BindCall
 	callID string
+	winner string // the number of the inner leg that answered
 
 	// set before start
-	busyFwd  bool                                                // a busy answer goes to fallback(Busy)
-	noAnsFwd bool                                                // running out of steps goes to fallback(NoAnswer)
-	group    bool                                                // a ring group: its no-answer number takes busy members too
-	fallback func(dialplan.Condition) (CalleeLeg, *ConnectError) // the forward target
-	next     func() ([]CalleeLeg, time.Duration)                 // the next ring group step, nil legs when none
-	ring     time.Duration                                       // the first step's ring time, 0: no limit
+	busyFwd  bool                                                        // a busy answer goes to fallback(Busy)
+	noAnsFwd bool                                                        // running out of steps goes to fallback(NoAnswer)
+	group    bool                                                        // a ring group: its no-answer number takes busy members too
+	fallback func(dialplan.Condition) (CalleeLeg, string, *ConnectError) // the forward target's leg and number
+	next     func() ([]CalleeLeg, []string, time.Duration)               // the next ring group step (legs, numbers), nil legs when none
+	ring     time.Duration                                               // the first step's ring time, 0: the core's ring timeout
 }
 
 type huntEvent struct {
@@ -78,6 +79,15 @@ func (h *hunt) BindCall(callID string) {
 	}
 }
 
+// AnsweredBy is the number of the extension (or outside number) whose
+// inner leg answered, "" before an answer; for a nested hunt, the number
+// its own winner answered as.
+func (h *hunt) AnsweredBy() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.winner
+}
+
 func (h *hunt) setCur(l CalleeLeg) {
 	h.mu.Lock()
 	h.cur = l
@@ -93,6 +103,12 @@ func (h *hunt) adopt(l CalleeLeg) {
 	if id != "" {
 		bindCall(l, id)
 	}
+}
+
+func (h *hunt) setWinner(number string) {
+	h.mu.Lock()
+	h.winner = number
+	h.mu.Unlock()
 }
 
 // emit hands ev to the call; it never blocks the hunt.
@@ -124,13 +140,26 @@ func (h *hunt) pump(id int, l CalleeLeg) {
 	}
 }
 
-func (h *hunt) start(first []CalleeLeg) { go h.run(first) }
+func (h *hunt) start(first []CalleeLeg, numbers []string) { go h.run(first, numbers) }
+
+// hopTimer bounds one hop's ringing: ring, or the core's ring timeout
+// when ring is 0. A nested hunt bounds its own hops (nil).
+func (h *hunt) hopTimer(l CalleeLeg, ring time.Duration) <-chan time.Time {
+	if _, nested := l.(*hunt); nested {
+		return nil
+	}
+	if ring <= 0 {
+		ring = h.core.opts.RingTimeout
+	}
+	return h.core.opts.Clock.After(ring)
+}
 
 // run is the hunt's goroutine.
-func (h *hunt) run(first []CalleeLeg) {
+func (h *hunt) run(first []CalleeLeg, numbers []string) {
 	defer close(h.done)
 	var (
 		legs     = map[int]CalleeLeg{} // every inner leg whose pump runs
+		nums     = map[int]string{}    // the number each inner leg rings
 		live     = map[int]bool{}      // those still in the running
 		nextID   int
 		pumps    int
@@ -143,11 +172,11 @@ func (h *hunt) run(first []CalleeLeg) {
 		timer    <-chan time.Time
 		hangup   = h.hangup
 	)
-	add := func(ls []CalleeLeg) {
-		for _, l := range ls {
+	add := func(ls []CalleeLeg, numbers []string) {
+		for i, l := range ls {
 			id := nextID
 			nextID++
-			legs[id], live[id] = l, true
+			legs[id], live[id], nums[id] = l, true, numbers[i]
 			pumps++
 			if len(ls) == 1 {
 				h.setCur(l)
@@ -170,13 +199,13 @@ func (h *hunt) run(first []CalleeLeg) {
 	}
 	fallTo := func(cond dialplan.Condition) {
 		fellBack = true
-		l, err := h.fallback(cond)
+		l, number, err := h.fallback(cond)
 		if err != nil {
 			fail(ua.Event{Kind: ua.EventFailed, Code: err.Code, Reason: err.Reason})
 			return
 		}
-		timer = nil
-		add([]CalleeLeg{l})
+		timer = h.hopTimer(l, 0) // the forward target rings its own time
+		add([]CalleeLeg{l}, []string{number})
 	}
 	// advance moves on when nobody is left in the running.
 	advance := func(timedOut bool) {
@@ -192,12 +221,9 @@ func (h *hunt) run(first []CalleeLeg) {
 			return
 		}
 		if h.next != nil {
-			if ls, ring := h.next(); len(ls) > 0 {
-				add(ls)
-				timer = nil
-				if ring > 0 {
-					timer = h.core.opts.Clock.After(ring)
-				}
+			if ls, numbers, ring := h.next(); len(ls) > 0 {
+				add(ls, numbers)
+				timer = h.hopTimer(ls[0], ring)
 				return
 			}
 		}
@@ -210,10 +236,8 @@ func (h *hunt) run(first []CalleeLeg) {
 		}
 		fail(lastFail)
 	}
-	add(first)
-	if h.ring > 0 {
-		timer = h.core.opts.Clock.After(h.ring)
-	}
+	add(first, numbers)
+	timer = h.hopTimer(first[0], h.ring)
 	for pumps > 0 {
 		select {
 		case e := <-h.in:
@@ -222,6 +246,7 @@ func (h *hunt) run(first []CalleeLeg) {
 				wasLive := live[e.id]
 				delete(live, e.id)
 				delete(legs, e.id)
+				delete(nums, e.id)
 				if wasLive && answered < 0 && len(live) == 0 {
 					advance(false)
 				}
@@ -252,6 +277,7 @@ func (h *hunt) run(first []CalleeLeg) {
 				delete(live, e.id)
 				drop()
 				h.setCur(legs[e.id])
+				h.setWinner(answeredBy(legs[e.id], nums[e.id]))
 				h.emit(e.ev)
 			case ua.EventFailed, ua.EventHangup:
 				lastFail = e.ev

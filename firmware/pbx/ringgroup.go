@@ -13,30 +13,38 @@ import (
 // every step is over, g.NoAnswer is dialled (through the chain) or the
 // caller gets the last failure (480 when the time ran out). Members are
 // rung directly, without their own forwarding rules; members that cannot
-// be rung (not registered) are skipped.
+// be rung (not registered, in do not disturb, or in a call with call
+// waiting off) are skipped.
 func (c *Core) ringGroup(rt *Routing, chain *dialplan.Chain, g dialplan.RingGroup, from ua.Party, formats []sdp.Format) (CalleeLeg, *ConnectError) {
 	steps := g.Steps()
 	var last *ConnectError
-	next := func() ([]CalleeLeg, time.Duration) {
+	next := func() ([]CalleeLeg, []string, time.Duration) {
 		for len(steps) > 0 {
 			s := steps[0]
 			steps = steps[1:]
 			var legs []CalleeLeg
+			var numbers []string
 			for _, m := range s.Members {
+				if rt.Forwards != nil {
+					if cause := busyCause(c, rt.Forwards.Get(m)); cause != "" {
+						last = &ConnectError{Target: m, State: "Busy", Code: 486, Reason: "Busy Here", Cause: cause}
+						continue
+					}
+				}
 				leg, err := c.originate(m, from, formats)
 				if err != nil {
 					last = err
 					continue
 				}
-				legs = append(legs, leg)
+				legs, numbers = append(legs, leg), append(numbers, m)
 			}
 			if len(legs) > 0 {
-				return legs, s.Ring
+				return legs, numbers, s.Ring
 			}
 		}
-		return nil, 0
+		return nil, nil, 0
 	}
-	first, ring := next()
+	first, numbers, ring := next()
 	if len(first) == 0 {
 		if g.NoAnswer != "" {
 			return c.routeDialled(rt, chain, g.NoAnswer, from, formats)
@@ -50,10 +58,11 @@ func (c *Core) ringGroup(rt *Routing, chain *dialplan.Chain, g dialplan.RingGrou
 	h.next, h.ring = next, ring
 	if g.NoAnswer != "" {
 		h.noAnsFwd, h.group = true, true
-		h.fallback = func(dialplan.Condition) (CalleeLeg, *ConnectError) {
-			return c.routeDialled(rt, chain, g.NoAnswer, from, formats)
+		h.fallback = func(dialplan.Condition) (CalleeLeg, string, *ConnectError) {
+			l, err := c.routeDialled(rt, chain, g.NoAnswer, from, formats)
+			return l, g.NoAnswer, err
 		}
 	}
-	h.start(first)
+	h.start(first, numbers)
 	return h, nil
 }

@@ -29,6 +29,10 @@ type Routing struct {
 	// ForwardsChanged is called after a feature code changed the table
 	// (to persist it); it runs on the dialling call's goroutine.
 	ForwardsChanged func([]dialplan.Forward)
+	// Intercept, when set, is asked where each call goes before it is
+	// routed and again when the attempt fails (RoutingInterception,
+	// intercept.go).
+	Intercept InterceptFunc
 }
 
 // TrunkOriginator makes outgoing legs through a named SIP trunk.
@@ -91,7 +95,8 @@ func (c *Core) routeDialled(rt *Routing, chain *dialplan.Chain, number string, f
 			return leg, nil
 		}
 		last = err
-		if d.Target.Kind != dialplan.TargetTrunk || err.Code != 503 {
+		// A down trunk or busy FXO lines (503): the next route may serve.
+		if d.Target.Kind != dialplan.TargetTrunk && d.Target.Kind != dialplan.TargetFXO || err.Code != 503 {
 			return nil, err
 		}
 	}
@@ -131,6 +136,8 @@ func (c *Core) routeDecision(rt *Routing, chain *dialplan.Chain, d dialplan.Deci
 		return c.ringGroup(rt, chain, g, from, formats)
 	case dialplan.TargetAPI:
 		return c.originate(name, from, formats)
+	case dialplan.TargetFXO:
+		return c.routeFXO(d, from, formats)
 	case dialplan.TargetTrunk:
 		if rt.Trunks == nil {
 			return nil, unavailable(d.Number, 503, "Service Unavailable", "no trunks configured")
@@ -172,11 +179,11 @@ func (c *Core) routeExtension(rt *Routing, chain *dialplan.Chain, ext string, fr
 	if rule.Always != "" {
 		return c.forwardTo(rt, chain, ext, dialplan.Unconditional, from, formats)
 	}
-	if rule.DND {
+	if cause := busyCause(c, rule); cause != "" {
 		if rule.Busy != "" {
 			return c.forwardTo(rt, chain, ext, dialplan.Busy, from, formats)
 		}
-		return nil, &ConnectError{Target: ext, State: "Busy", Code: 486, Reason: "Busy Here", Cause: "do not disturb"}
+		return nil, &ConnectError{Target: ext, State: "Busy", Code: 486, Reason: "Busy Here", Cause: cause}
 	}
 	leg, err := c.originate(ext, from, formats)
 	if err != nil {
@@ -189,27 +196,41 @@ func (c *Core) routeExtension(rt *Routing, chain *dialplan.Chain, ext string, fr
 		return leg, nil
 	}
 	h := c.newHunt(leg)
-	h.fallback = func(cond dialplan.Condition) (CalleeLeg, *ConnectError) {
-		return c.forwardTo(rt, chain, ext, cond, from, formats)
+	h.fallback = func(cond dialplan.Condition) (CalleeLeg, string, *ConnectError) {
+		target, err := c.forwardHop(rt, chain, ext, cond)
+		if err != nil {
+			return nil, "", err
+		}
+		l, err := c.routeDialled(rt, chain, target, from, formats)
+		return l, target, err
 	}
 	h.busyFwd = rule.Busy != ""
 	h.ring, h.noAnsFwd = rule.RingFor(), rule.NoAnswer != ""
-	h.start([]CalleeLeg{leg})
+	h.start([]CalleeLeg{leg}, []string{ext})
 	return h, nil
 }
 
 // forwardTo follows ext's rule for cond through the chain and routes the
 // call to the target.
 func (c *Core) forwardTo(rt *Routing, chain *dialplan.Chain, ext string, cond dialplan.Condition, from ua.Party, formats []sdp.Format) (CalleeLeg, *ConnectError) {
+	target, err := c.forwardHop(rt, chain, ext, cond)
+	if err != nil {
+		return nil, err
+	}
+	return c.routeDialled(rt, chain, target, from, formats)
+}
+
+// forwardHop follows ext's rule for cond through the chain to the number
+// the call goes to next. The chain followed the target's unconditional
+// forwards already; its other rules apply when it is rung.
+func (c *Core) forwardHop(rt *Routing, chain *dialplan.Chain, ext string, cond dialplan.Condition) (string, *ConnectError) {
 	target, forwarded, err := chain.Forward(rt.Forwards, ext, cond)
 	if err != nil {
-		return nil, &ConnectError{Target: ext, State: "Rejected", Code: ForwardLoopCode, Reason: ForwardLoopReason, Cause: err.Error()}
+		return "", &ConnectError{Target: ext, State: "Rejected", Code: ForwardLoopCode, Reason: ForwardLoopReason, Cause: err.Error()}
 	}
 	if !forwarded {
-		return nil, unavailable(ext, 480, "Temporarily Unavailable", "no forward target")
+		return "", unavailable(ext, 480, "Temporarily Unavailable", "no forward target")
 	}
 	c.log.Info("call forwarded", "from", ext, "to", target, "condition", cond.String(), "path", chain.Path())
-	// The chain followed the target's unconditional forwards already; its
-	// other rules apply when it is rung.
-	return c.routeDialled(rt, chain, target, from, formats)
+	return target, nil
 }

@@ -239,9 +239,9 @@ func TestFeatureCodes(t *testing.T) {
 		{"*73", 0, dialplan.Forward{Extension: "101"}},
 		{"*78", 0, dialplan.Forward{Extension: "101", Busy: "104", DND: true}},
 		{"*70", 0, dialplan.Forward{Extension: "101", Busy: "104", NoCallWaiting: true}},
-		{"*72101", 403, dialplan.Forward{Extension: "101", Busy: "104"}}, // to itself
-		{"*8", 501, dialplan.Forward{Extension: "101", Busy: "104"}},
-		{"*72", 404, dialplan.Forward{Extension: "101", Busy: "104"}}, // no number: not a code, no route
+		{"*72101", 403, dialplan.Forward{Extension: "101", Busy: "104"}},           // to itself
+		{"*8", PickupNothingCode, dialplan.Forward{Extension: "101", Busy: "104"}}, // nothing rings
+		{"*72", 404, dialplan.Forward{Extension: "101", Busy: "104"}},              // no number: not a code, no route
 	}
 	for _, tc := range tests {
 		t.Run(tc.dial, func(t *testing.T) {

@@ -23,6 +23,11 @@ type CallSnapshot struct {
 
 	// the parties' endpoints, for RTPStats (their counters are atomic)
 	callerEP, calleeEP *relay.Endpoint
+	// calleeLeg is the callee side's leg, for pickups of a ringing call
+	// (its early dialog's Call-ID).
+	calleeLeg Leg
+	// fromTrunk: the caller is a provider's caller ID, not an extension.
+	fromTrunk bool
 }
 
 // snapshot builds the call's current snapshot; only the owner goroutine
@@ -31,12 +36,13 @@ func (c *Call) snapshot() CallSnapshot {
 	s := CallSnapshot{
 		ID: c.id, Caller: c.rec.Caller, CallerName: c.rec.CallerName, Callee: c.rec.Callee,
 		Dialed: c.rec.Dialed, State: c.state, Start: c.rec.Start, Answer: c.rec.Answer,
+		fromTrunk: c.rec.Direction == "inbound",
 	}
 	if l := c.parties[callerSide].leg; l != nil {
 		s.callerEP = l.Endpoint()
 	}
 	if l := c.parties[calleeSide].leg; l != nil {
-		s.calleeEP = l.Endpoint()
+		s.calleeEP, s.calleeLeg = l.Endpoint(), l
 	}
 	return s
 }

@@ -14,6 +14,9 @@ import (
 type PortSpec struct {
 	Name string
 	Kind hal.Kind
+	// PulseDial: the exchange dials calls out through this FXO line by
+	// pulses (see Board.PulseDial).
+	PulseDial bool
 }
 
 // far is the far end of one line: it hears what the port sends and says
@@ -41,6 +44,7 @@ type Board struct {
 	byName map[string]hal.Port
 	phones map[string]*Phone
 	cos    map[string]*CO
+	pulse  map[string]bool
 	lines  []lineEnd
 
 	mu     sync.Mutex
@@ -91,7 +95,7 @@ func New(name string, ports []PortSpec, clock hal.Clock, reg region.Region) (*Bo
 		return nil, fmt.Errorf("sim: board %q: %w", name, err)
 	}
 	b := &Board{name: name, clock: clock, region: reg, byName: map[string]hal.Port{},
-		phones: map[string]*Phone{}, cos: map[string]*CO{}}
+		phones: map[string]*Phone{}, cos: map[string]*CO{}, pulse: map[string]bool{}}
 	for _, spec := range ports {
 		if spec.Name == "" {
 			b.Close()
@@ -118,6 +122,7 @@ func New(name string, ports []PortSpec, clock hal.Clock, reg region.Region) (*Bo
 				return nil, err
 			}
 			b.cos[spec.Name], p = co, co.port
+			b.pulse[spec.Name] = spec.PulseDial
 			b.lines = append(b.lines, lineEnd{port: co.port, far: co})
 		default:
 			b.Close()
@@ -163,6 +168,10 @@ func (b *Board) Port(name string) (hal.Port, bool) {
 	p, ok := b.byName[name]
 	return p, ok
 }
+
+// PulseDial reports whether calls out through the FXO port name are
+// dialled by pulses (PortSpec.PulseDial) rather than DTMF.
+func (b *Board) PulseDial(name string) bool { return b.pulse[name] }
 
 // Phone finds the virtual phone on an FXS port.
 func (b *Board) Phone(name string) (*Phone, bool) {

@@ -63,10 +63,10 @@ func TestNewBoardErrors(t *testing.T) {
 		{"no ports", func() (*Board, error) { return NewBoard("b", 0, 0, nil) }, "no ports"},
 		{"no name", func() (*Board, error) { return NewBoard("", 1, 0, nil) }, "no name"},
 		{"duplicate", func() (*Board, error) {
-			return New("b", []PortSpec{{"x", hal.KindFXS}, {"x", hal.KindFXO}}, nil, us)
+			return New("b", []PortSpec{{Name: "x", Kind: hal.KindFXS}, {Name: "x", Kind: hal.KindFXO}}, nil, us)
 		}, `port "x" listed twice`},
-		{"unnamed port", func() (*Board, error) { return New("b", []PortSpec{{"", hal.KindFXS}}, nil, us) }, "port with no name"},
-		{"bad kind", func() (*Board, error) { return New("b", []PortSpec{{"e0", "e1"}}, nil, us) }, `unknown kind "e1"`},
+		{"unnamed port", func() (*Board, error) { return New("b", []PortSpec{{Name: "", Kind: hal.KindFXS}}, nil, us) }, "port with no name"},
+		{"bad kind", func() (*Board, error) { return New("b", []PortSpec{{Name: "e0", Kind: "e1"}}, nil, us) }, `unknown kind "e1"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,6 +42,7 @@ type CO struct {
 	stopped   bool
 	voice     voice // Say
 	level     meter // what the CO hears while seized
+	out       coOut // a call the exchange makes through this line
 }
 
 // coRing is one ringing attempt; callbacks of a replaced one do nothing.
@@ -79,8 +80,14 @@ func (d coDriver) SetHook(off bool) error {
 		c.seized = true
 		c.level = meter{}
 		c.det.Reset()
-		if c.ring != nil { // answered
+		switch {
+		case c.ring != nil: // answered
 			c.stopRingLocked()
+			if c.out.active { // what the last call out left playing
+				c.out.active, c.gen = false, nil
+			}
+		case c.breakAt.IsZero() || now.Sub(c.breakAt) > newCallBreak:
+			c.seizedOutLocked()
 		}
 		if !c.breakAt.IsZero() {
 			c.endBreakLocked(now.Sub(c.breakAt))
@@ -109,6 +116,7 @@ func (c *CO) endBreakLocked(d time.Duration) {
 		defer c.mu.Unlock()
 		if c.pulses > 0 && c.pulses <= 10 {
 			c.digits = append(c.digits, byte('0'+c.pulses%10))
+			c.dialledLocked(byte('0' + c.pulses%10))
 		}
 		c.pulses = 0
 		c.digitWait = nil
@@ -313,6 +321,7 @@ func (c *CO) hear(f *hal.Frame) {
 	for _, ev := range c.dtmfEv {
 		if ev.Kind == dtmf.KeyDown && len(c.digits) < 64 {
 			c.digits = append(c.digits, ev.Digit)
+			c.dialledLocked(ev.Digit)
 		}
 	}
 }

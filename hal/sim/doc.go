@@ -11,7 +11,11 @@
 // bursts and decodes caller ID from the FSK (or DTMF) audio sent to it. A
 // virtual CO rings in with caller ID, notices when it is answered, hears
 // digits dialled towards it (DTMF audio and pulses), plays tones (busy
-// signals disconnect) and drops battery or reverses polarity.
+// signals disconnect) and drops battery or reverses polarity. A seizure
+// of an idle CO line is a call out: the CO gives dial tone (SetDialTone
+// false: a silent line), stops it at the first digit, keeps the number
+// (Dialled), and its far party answers and talks a test tone (Answer) or
+// hangs up, leaving busy tone (FarHangup).
 //
 // Time comes from an injected hal.Clock (ManualClock in tests): the board
 // moves audio every 20 ms of that clock, so a ring cycle with caller ID

@@ -24,7 +24,7 @@ func newTestBoard(t *testing.T, code string) (*Board, *ManualClock) {
 		t.Fatal(err)
 	}
 	clock := NewManualClock(epoch)
-	b, err := New("sim", []PortSpec{{"fxs0", hal.KindFXS}, {"fxo0", hal.KindFXO}}, clock, reg)
+	b, err := New("sim", []PortSpec{{Name: "fxs0", Kind: hal.KindFXS}, {Name: "fxo0", Kind: hal.KindFXO}}, clock, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,6 +260,7 @@ func TestAudioBothWays(t *testing.T) {
 	phone, _ := b.Phone("fxs0")
 	co, _ := b.CO("fxo0")
 	fxs, fxo := phone.Port(), co.Port()
+	co.SetDialTone(false) // the CO says what it is told, from the start
 	must(t, phone.OffHook())
 	must(t, fxo.Seize())
 	clock.Advance(100 * ms)

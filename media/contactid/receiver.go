@@ -113,7 +113,7 @@ func NewReceiver(cfg ReceiverConfig) (*Receiver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("contactid: %w", err)
 	}
-	hs, err := signalTone(fmt.Sprintf("!%d/100,!0/100,!%d/100", handshakeLow, handshakeHigh), cfg.Level)
+	hs, err := Handshake(cfg.Level)
 	if err != nil {
 		return nil, err
 	}

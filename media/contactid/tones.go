@@ -85,6 +85,12 @@ func (d *toneDetector) classify(frame []int16) toneKind {
 	return toneOther
 }
 
+// Handshake returns the receiver's handshake at level dBm0, played once:
+// 1400 Hz for 100 ms, 100 ms of silence, 2300 Hz for 100 ms.
+func Handshake(level float64) (tone.Tone, error) {
+	return signalTone(fmt.Sprintf("!%d/100,!0/100,!%d/100", handshakeLow, handshakeHigh), level)
+}
+
 // signalTone renders a play-once tone spec ("!1400/100,...") at level.
 func signalTone(spec string, level float64) (tone.Tone, error) {
 	t, err := tone.Parse(spec, level)

@@ -44,6 +44,17 @@ type Config struct {
 	// RetryMin, doubled on each failure, at most RetryMax.
 	RetryMin time.Duration `yaml:"retry_min,omitempty"`
 	RetryMax time.Duration `yaml:"retry_max,omitempty"`
+	// Inbound maps the numbers the provider's calls are for (DIDs) to
+	// local numbers; InboundDefault takes the DIDs not listed ("": they
+	// get 404). See Inbound for how the provider's calls are recognised.
+	Inbound        []DID  `yaml:"inbound,omitempty"`
+	InboundDefault string `yaml:"inbound_default,omitempty"`
+}
+
+// DID routes one dialled number of a trunk's inbound calls.
+type DID struct {
+	Number string `yaml:"did"` // as the provider sends it
+	To     string `yaml:"to"`  // the local number (extension or ring group) that rings
 }
 
 // Validate checks c; errors name the field.
@@ -81,7 +92,37 @@ func (c Config) Validate() error {
 	if c.RetryMax < 0 || c.RetryMax > 0 && c.RetryMax < c.retryMin() {
 		errs = append(errs, fmt.Errorf("retry_max: %v is below retry_min %v", c.RetryMax, c.retryMin()))
 	}
+	dids := map[string]int{}
+	for i, d := range c.Inbound {
+		if !isNumber(d.Number) {
+			errs = append(errs, fmt.Errorf("inbound[%d].did: %q is not a number (digits, leading +)", i, d.Number))
+		} else if j, dup := dids[d.Number]; dup {
+			errs = append(errs, fmt.Errorf("inbound[%d].did: %s is also inbound[%d]", i, d.Number, j))
+		}
+		dids[d.Number] = i
+		if !isNumber(d.To) {
+			errs = append(errs, fmt.Errorf("inbound[%d].to: %q is not a local number", i, d.To))
+		}
+	}
+	if c.InboundDefault != "" && !isNumber(c.InboundDefault) {
+		errs = append(errs, fmt.Errorf("inbound_default: %q is not a local number", c.InboundDefault))
+	}
 	return errors.Join(errs...)
+}
+
+// isNumber reports whether s is digits with an optional leading +, at
+// most 32 characters.
+func isNumber(s string) bool {
+	s = strings.TrimPrefix(s, "+")
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // splitHostPort reads host or host:port (IPv6 in brackets); port is 0

@@ -3,5 +3,7 @@
 // before expiry, exponential backoff on failure, unregister on Close),
 // reports the registration status, and answers the provider's digest
 // challenges to outbound requests such as INVITE with the trunk's
-// credentials.
+// credentials. Inbound recognises the provider's own INVITEs (by source
+// address and port, or Request-URI user) and maps their DIDs to local
+// numbers.
 package trunk

@@ -23,7 +23,20 @@ type InboundLeg struct {
 	offered []sdp.Format
 	// replaces is the leg an INVITE with Replaces (RFC 3891) takes over.
 	replaces Replaced
+	// pickup is the Call-ID of the early dialog an INVITE with Replaces
+	// names (a pickup of a ringing call), "" for none.
+	pickup string
+	// trunk is the SIP trunk the call came in from, "" for a phone's.
+	trunk string
 }
+
+// PicksUp is the Call-ID of the early (ringing) dialog this call's
+// Replaces header names: a call pickup. "" for an ordinary call.
+func (l *InboundLeg) PicksUp() string { return l.pickup }
+
+// Trunk is the name of the SIP trunk the call came in from (its caller is
+// the provider's From, its Dialed the DID); "" for a phone's call.
+func (l *InboundLeg) Trunk() string { return l.trunk }
 
 // Replaces is the leg of ours this call replaces (an INVITE with a
 // Replaces header), nil for an ordinary call.
@@ -152,9 +165,13 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, 503, "Service Unavailable")
 		return
 	}
-	user, ok := s.authenticate(req, tx, authProxy)
-	if !ok {
-		return
+	trunk, did, fromTrunk := s.matchTrunk(req)
+	var user string
+	if !fromTrunk {
+		var ok bool
+		if user, ok = s.authenticate(req, tx, authProxy); !ok {
+			return
+		}
 	}
 	offer, offered, status := s.readOffer(req)
 	if status != 0 {
@@ -162,11 +179,16 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	var replaced Replaced
-	if h := req.GetHeader("Replaces"); h != nil {
-		// Only confirmed dialogs of ours can be replaced (RFC 3891 3).
+	var pickup string
+	if h := req.GetHeader("Replaces"); h != nil && !fromTrunk {
+		// A confirmed dialog of ours is replaced (RFC 3891 3); any other
+		// may be an early dialog of ours: a pickup, which the core
+		// answers 481 when nothing rings with that Call-ID.
 		if replaced = s.findReplaced(h.Value()); replaced == nil {
-			s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
-			return
+			if pickup = replacesCallID(h.Value()); pickup == "" {
+				s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+				return
+			}
 		}
 	}
 	dua := s.dialogUAs[transportOf(req)]
@@ -186,9 +208,12 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, 400, "Bad Request")
 		return
 	}
-	l := &InboundLeg{legBase: newLegBase(s, ep, dua), d: d, offer: offer, offered: offered, dialed: req.Recipient.User, replaces: replaced}
+	l := &InboundLeg{legBase: newLegBase(s, ep, dua), d: d, offer: offer, offered: offered, dialed: req.Recipient.User, replaces: replaced, pickup: pickup}
 	l.dlg = d
 	l.caller = Party{Number: user, DisplayName: s.dir().DisplayName(user)}
+	if fromTrunk {
+		l.trunk, l.dialed, l.caller = trunk, did, trunkCaller(req)
+	}
 	if c := req.Contact(); c != nil {
 		l.setRemoteTarget(c.Address)
 	}
@@ -197,7 +222,11 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if m, _ := offer.Audio(); m != nil {
-		if err := l.answerCrypto(m, s.srtpPolicy(user), false); err != nil {
+		policy := s.srtpPolicy(user)
+		if fromTrunk {
+			policy = SRTPOptional // the phones' policy is not the provider's
+		}
+		if err := l.answerCrypto(m, policy, false); err != nil {
 			s.log.Info("media offer refused", "caller", user, "err", err)
 			l.Reject(488, "Not Acceptable Here")
 			return

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -72,6 +71,9 @@ type Event struct {
 	// ReplacesLeg the leg of that dialog, nil when it is none of ours.
 	Replaces    string
 	ReplacesLeg Replaced
+	// Signalled: an EventDTMF key came by signalling (SIP INFO), so it is
+	// not in the media; the core passes such keys on to the far party.
+	Signalled bool
 }
 
 // Replaced identifies the leg an attended transfer replaces: the core
@@ -332,47 +334,6 @@ func mirror(d sdp.Direction) sdp.Direction {
 		return sdp.Inactive
 	}
 	return ""
-}
-
-// infoDigit reads a DTMF digit from an INFO body (application/dtmf-relay
-// "Signal=5" or application/dtmf "5").
-func infoDigit(req *sip.Request) (byte, bool) {
-	ct := ""
-	if h := req.ContentType(); h != nil {
-		ct = strings.ToLower(h.Value())
-	}
-	body := strings.TrimSpace(string(req.Body()))
-	var sig string
-	switch {
-	case strings.HasPrefix(ct, "application/dtmf-relay"):
-		for _, line := range strings.Split(body, "\n") {
-			k, v, ok := strings.Cut(line, "=")
-			if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
-				sig = strings.TrimSpace(v)
-			}
-		}
-	case strings.HasPrefix(ct, "application/dtmf"):
-		sig = body
-	default:
-		return 0, false
-	}
-	if len(sig) != 1 || !strings.ContainsRune("0123456789*#ABCDabcd", rune(sig[0])) {
-		return 0, false
-	}
-	return strings.ToUpper(sig)[0], true
-}
-
-func (l *legBase) onInfo(req *sip.Request, tx sip.ServerTransaction) {
-	if d, ok := infoDigit(req); ok {
-		l.srv.respond(req, tx, 200, "OK")
-		l.emit(Event{Kind: EventDTMF, Digit: d})
-		return
-	}
-	if len(req.Body()) == 0 {
-		l.srv.respond(req, tx, 200, "OK") // keepalive INFO
-		return
-	}
-	l.srv.respond(req, tx, 415, "Unsupported Media Type", sip.NewHeader("Accept", acceptTypes))
 }
 
 func byeContext() (context.Context, context.CancelFunc) {

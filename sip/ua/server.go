@@ -107,6 +107,7 @@ type Server struct {
 	directory atomic.Pointer[Directory]
 	srtpFunc  atomic.Pointer[func(number string) SRTPPolicy]
 	messages  atomic.Pointer[MessageSink]
+	trunks    atomic.Pointer[TrunkMatcher] // SetTrunkMatcher (trunk.go)
 
 	mu      sync.Mutex
 	dialogs map[string]dialogLeg // sipgo dialog ID → leg

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/emiago/sipgo"
@@ -100,4 +101,44 @@ func (l *OutboundLeg) invite(dua *sipgo.DialogUA, req *sip.Request) error {
 	l.ep.Start()
 	go l.wait(lctx)
 	return nil
+}
+
+// TrunkMatcher recognises calls from SIP trunk providers (sip/trunk's
+// Inbound is one): src is the request's source, requestUser and toUser
+// the users of its Request-URI and To. It returns the trunk's name and
+// the dialled number (DID), ok false for anything else.
+type TrunkMatcher interface {
+	MatchTrunk(src netip.AddrPort, requestUser, toUser string) (trunk, did string, ok bool)
+}
+
+// SetTrunkMatcher installs the recogniser of the providers' INVITEs,
+// which are let in without the phones' digest challenge; nil: none.
+func (s *Server) SetTrunkMatcher(m TrunkMatcher) {
+	if m == nil {
+		s.trunks.Store(nil)
+		return
+	}
+	s.trunks.Store(&m)
+}
+
+// matchTrunk asks the TrunkMatcher about a new INVITE.
+func (s *Server) matchTrunk(req *sip.Request) (trunk, did string, ok bool) {
+	m := s.trunks.Load()
+	if m == nil {
+		return "", "", false
+	}
+	var to string
+	if h := req.To(); h != nil {
+		to = h.Address.User
+	}
+	return (*m).MatchTrunk(sourceAddr(req), req.Recipient.User, to)
+}
+
+// trunkCaller is the calling party a provider names in From.
+func trunkCaller(req *sip.Request) Party {
+	f := req.From()
+	if f == nil {
+		return Party{}
+	}
+	return Party{Number: f.Address.User, DisplayName: f.DisplayName}
 }

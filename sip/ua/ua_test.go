@@ -39,6 +39,17 @@ func TestInfoDigit(t *testing.T) {
 		{"application/dtmf-relay", "Duration=160", 0, false},
 		{"text/plain", "Signal=5", 0, false},
 		{"", "Signal=5", 0, false},
+		{"application/dtmf-relay", "Signal=10\r\nDuration=100\r\n", '*', true},
+		{"application/dtmf-relay", "Signal=11", '#', true},
+		{"application/dtmf-relay", "Signal=15", 'D', true},
+		{"application/dtmf-relay", "Signal=16", 0, false},
+		{"application/dtmf-relay", "Signal=09", 0, false},
+		{"application/dtmf-relay", "Signal=+1", 0, false},
+		{"application/dtmf-relay; charset=utf-8", "Signal=3", '3', true},
+		{"application/dtmf-relay", "Duration=160\r\nSignal=7\r\nSignal=8", '7', true},
+		{"application/dtmf-relayx", "Signal=5", 0, false},
+		{"application/dtmfx", "5", 0, false},
+		{"application/dtmf", "", 0, false},
 	}
 	for _, tc := range tests {
 		got, ok := infoDigit(infoRequest(tc.ctype, tc.body))
@@ -52,6 +63,7 @@ func FuzzInfoDigit(f *testing.F) {
 	f.Add("application/dtmf-relay", "Signal=5\r\nDuration=160")
 	f.Add("application/dtmf", "#")
 	f.Add("application/dtmf-relay", "Signal==\n=\n")
+	f.Add("application/dtmf-relay; x=y", "Signal=11\r\n")
 	f.Fuzz(func(t *testing.T, ctype, body string) {
 		d, ok := infoDigit(infoRequest(ctype, body))
 		if ok && !('0' <= d && d <= '9' || d == '*' || d == '#' || 'A' <= d && d <= 'D') {

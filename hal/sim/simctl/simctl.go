@@ -55,6 +55,8 @@ var Ops = []struct{ Op, Usage string }{
 	{"tone", "tone PORT [busy|congestion|dial|ringback|none]"},
 	{"battery", "battery PORT on|off"},
 	{"reverse", "reverse PORT"},
+	{"answer", "answer PORT   (the far party of a call out through an FXO line answers and talks)"},
+	{"hangup", "hangup PORT   (that far party hangs up: busy tone)"},
 	{"status", "status PORT"},
 }
 
@@ -216,6 +218,10 @@ func applyCO(b *sim.Board, c *sim.CO, r Request) (Response, error) {
 		}
 	case "reverse":
 		c.ReversePolarity()
+	case "answer":
+		return Response{}, c.Answer()
+	case "hangup":
+		return Response{}, c.FarHangup()
 	case "status":
 		return Response{Seized: c.Seized(), Ringing: c.Ringing(), Digits: c.Digits()}, nil
 	default:

@@ -178,3 +178,24 @@ func FuzzParseArgs(f *testing.F) {
 		}
 	})
 }
+
+// answer and hangup drive the far party of a call out through a CO line.
+func TestCallOutOps(t *testing.T) {
+	b, clock, addr := startServer(t)
+	co, _ := b.CO("fxo0")
+	if _, err := Do(context.Background(), addr, Request{Op: "answer", Port: "fxo0"}); err == nil {
+		t.Error("answer on an idle line accepted")
+	}
+	if err := co.Port().Seize(); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(100 * time.Millisecond)
+	do(t, addr, "answer", "fxo0")
+	do(t, addr, "hangup", "fxo0")
+	if st := do(t, addr, "status", "fxo0"); !st.Seized {
+		t.Errorf("status %+v", st)
+	}
+	if _, err := Do(context.Background(), addr, Request{Op: "hangup", Port: "fxs0"}); err == nil {
+		t.Error("hangup on an FXS port accepted")
+	}
+}
