@@ -71,9 +71,9 @@ bench-api:
 bench-sip: test-deps build
 	bash scripts/bench-sip.sh $(BIN)
 
-## bench-dsp: per-20 ms-frame costs: G.711 encode/decode/transcode, DTMF detection and generation, SRTP protect/unprotect, pacer and jitter buffer
+## bench-dsp: per-20 ms-frame costs: G.711 encode/decode/transcode, DTMF detection and generation, SRTP protect/unprotect, pacer and jitter buffer, CPU per analog port in a call (line engine + DTMF detector + codec, PCM pump)
 bench-dsp:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./media/g711/ ./media/dtmf/ ./media/srtp/ ./media/stream/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./media/g711/ ./media/dtmf/ ./media/srtp/ ./media/stream/ ./hal/line/ ./hal/pcm/ ./firmware/analog/
 
 ## bench-media: RTP relay load (100/250/500/1000 streams, 10 s each) against a bare recvmmsg/sendmmsg forwarder and rtpengine when installed
 bench-media:

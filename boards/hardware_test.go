@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
 	"periph.io/x/conn/v3/spi"
 
 	"github.com/gatepbx/gatepbx/hal"
@@ -25,18 +26,18 @@ import (
 // fakeHardware is a board's worth of fake chips, pins and PCM highway.
 type fakeHardware struct {
 	ports map[string]*chiptest.Port // by SPI dev
-	pins  map[string]*chiptest.Pin
+	pins  map[string]*gpiotest.Pin
 	slics map[string]*proslictest.Chip // by chip name
 	daas  map[string]*daatest.Chip
 	pcm   *fakePCM
 }
 
 func newFakeHardware(p Profile) *fakeHardware {
-	h := &fakeHardware{ports: map[string]*chiptest.Port{}, pins: map[string]*chiptest.Pin{},
+	h := &fakeHardware{ports: map[string]*chiptest.Port{}, pins: map[string]*gpiotest.Pin{},
 		slics: map[string]*proslictest.Chip{}, daas: map[string]*daatest.Chip{}, pcm: newFakePCM()}
 	for _, c := range p.Chips {
-		reset := h.pin(c.Reset)
-		h.pin(c.IRQ)
+		reset := h.pin(c.Reset, chiptest.NewReset)
+		h.pin(c.IRQ, chiptest.NewIRQ)
 		var model chiptest.Model
 		switch c.Type {
 		case "si3050":
@@ -53,13 +54,23 @@ func newFakeHardware(p Profile) *fakeHardware {
 	return h
 }
 
-func (h *fakeHardware) pin(name string) *chiptest.Pin {
+func (h *fakeHardware) pin(name string, newPin func(string) *gpiotest.Pin) *gpiotest.Pin {
 	if p, ok := h.pins[name]; ok {
 		return p
 	}
-	p := chiptest.NewPin(name)
+	p := newPin(name)
 	h.pins[name] = p
 	return p
+}
+
+// sleep lets time pass for every chip: each sees its reset line.
+func (h *fakeHardware) sleep(d time.Duration) {
+	for _, s := range h.slics {
+		s.Sleep(d)
+	}
+	for _, a := range h.daas {
+		a.Sleep(d)
+	}
 }
 
 func (h *fakeHardware) SPI(dev string) (spi.PortCloser, error) {
@@ -120,7 +131,7 @@ func (d *fakePCM) Close() error {
 func openFake(t *testing.T, p Profile) (hal.Board, *fakeHardware, error) {
 	t.Helper()
 	h := newFakeHardware(p)
-	b, err := OpenWith(context.Background(), p, Options{Hardware: h, Sleep: func(time.Duration) {}})
+	b, err := OpenWith(context.Background(), p, Options{Hardware: h, Sleep: h.sleep})
 	return b, h, err
 }
 
@@ -159,7 +170,7 @@ func TestOpenHardwareBoard(t *testing.T) {
 
 	// The phone lifts the handset: the chip interrupts, the engine reports.
 	h.slics["slic0"].SetHook(true)
-	h.pins["GPIO27"].Edge()
+	chiptest.FallingEdge(h.pins["GPIO27"])
 	if ev := next(t, fxsPort); ev.Type != hal.OffHook {
 		t.Fatalf("event %v, want off-hook", ev.Type)
 	}
@@ -194,7 +205,7 @@ func TestOpenHardwareBoard(t *testing.T) {
 	// The CO rings the FXO line.
 	fxoPort, _ := b.Port("fxo0")
 	h.daas["daa0"].SetLine(true, 48)
-	h.pins["GPIO6"].Edge()
+	chiptest.FallingEdge(h.pins["GPIO6"])
 	if ev := next(t, fxoPort); ev.Type != hal.RingStart {
 		t.Fatalf("event %v, want ring-start", ev.Type)
 	}
@@ -208,13 +219,9 @@ func TestOpenHardwareBoard(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for name, pin := range h.pins {
-		if !strings.HasPrefix(name, "GPIO") || name == "GPIO27" || name == "GPIO23" || name == "GPIO6" {
-			continue
-		}
-		levels := pin.Levels()
-		if levels[len(levels)-1] != gpio.Low {
-			t.Errorf("reset %s not asserted after Close", name)
+	for _, c := range prof.Chips {
+		if h.pins[c.Reset].Read() != gpio.Low {
+			t.Errorf("reset %s of %s not asserted after Close", c.Reset, c.Name)
 		}
 	}
 	if h.slics["slic0"].Reg(proslictest.RegLinefeed) != 0 {
@@ -229,7 +236,7 @@ func TestOpenHardwareInsaneChip(t *testing.T) {
 	prof, _ := Lookup("rpi-2fxs-1fxo")
 	h := newFakeHardware(prof)
 	h.slics["slic1"].Absent = true
-	b, err := OpenWith(context.Background(), prof, Options{Hardware: h, Sleep: func(time.Duration) {}})
+	b, err := OpenWith(context.Background(), prof, Options{Hardware: h, Sleep: h.sleep})
 	if b != nil || !errors.Is(err, proslic.ErrInsane) {
 		t.Fatalf("OpenWith = %v, %v; want ErrInsane", b, err)
 	}
@@ -239,8 +246,7 @@ func TestOpenHardwareInsaneChip(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"GPIO17", "GPIO22"} {
-		levels := h.pins[name].Levels()
-		if levels[len(levels)-1] != gpio.Low {
+		if h.pins[name].Read() != gpio.Low {
 			t.Errorf("%s: chip not left in reset", name)
 		}
 	}
@@ -264,7 +270,7 @@ func TestOpenHardwareMissingDevices(t *testing.T) {
 	prof, _ := Lookup("rpi-2fxs-1fxo")
 	h := newFakeHardware(prof)
 	delete(h.ports, "SPI0.2")
-	_, err := OpenWith(context.Background(), prof, Options{Hardware: h, Sleep: func(time.Duration) {}})
+	_, err := OpenWith(context.Background(), prof, Options{Hardware: h, Sleep: h.sleep})
 	if err == nil || !strings.Contains(err.Error(), `chip "daa0": spi SPI0.2`) {
 		t.Errorf("err = %v", err)
 	}

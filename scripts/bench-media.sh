@@ -7,7 +7,13 @@
 # the relay's verdict against the targets.
 #   STREAMS   comma-separated stream counts (default 100,250,500,1000)
 #   BENCH_SECONDS  measured seconds per run (default 10; at most 60)
-#   TARGETS   forwarders (default relay,bare,rtpengine)
+#   TARGETS   forwarders (default relay,bare,rtpengine; relay-goroutines is
+#             the relay with one reader goroutine per endpoint instead of
+#             its epoll reactors)
+#   REACTORS  the relay's reactor goroutines (default 0: GOMAXPROCS)
+# Latency is measured from the generator's send to the kernel's receive
+# timestamp of the relayed packet (SO_TIMESTAMPNS), so the generator's own
+# scheduling does not count.
 set -euo pipefail
 STREAMS=${STREAMS:-100,250,500,1000}
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
@@ -24,4 +30,4 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores before the runs"
 RUNS=$(( $(tr -cd , <<<"$STREAMS" | wc -c) + 1 ))
 RUNS=$(( RUNS * ($(tr -cd , <<<"$TARGETS" | wc -c) + 1) ))
 timeout $(( (SECONDS_PER_RUN + 15) * RUNS + 60 )) \
-	"$WORK/rtpload" -streams "$STREAMS" -targets "$TARGETS" -duration "${SECONDS_PER_RUN}s"
+	"$WORK/rtpload" -streams "$STREAMS" -targets "$TARGETS" -duration "${SECONDS_PER_RUN}s" -reactors "${REACTORS:-0}"

@@ -474,18 +474,18 @@ func (r *run) notify(ctx context.Context, n *Node, target, notification string, 
 	switch {
 	case err == nil:
 		return &gotoSignal{doc: doc}
-	case ctx.Err() != nil:
-		return ctx.Err()
 	case errors.Is(err, ErrEmpty):
 		return nil
 	}
-	r.log.Warn("ozml: notification failed, continuing", "verb", n.DisplayName(), "line", n.Line, "err", err)
-	return nil
+	return r.callErr(ctx, n, err)
 }
 
 // resolve makes target absolute against base: URL references against an
 // http(s) base, relative script paths against a script's directory.
 func resolve(base, target string) string {
+	if name, ok := strings.CutPrefix(target, localScheme); ok {
+		return name // an on-device script, from any document
+	}
 	t, err := url.Parse(target)
 	if err != nil || t.Scheme != "" || base == "" {
 		return target
@@ -502,6 +502,10 @@ func resolve(base, target string) string {
 	}
 	return target
 }
+
+// localScheme marks a GoTo/ForwardToUrl target as an on-device script
+// path even in a document fetched from a URL ("script:ivr/menu.ozml").
+const localScheme = "script:"
 
 // parseSeconds reads a non-negative number of seconds, decimals allowed.
 func parseSeconds(s string) (time.Duration, error) {

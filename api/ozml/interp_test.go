@@ -230,6 +230,22 @@ func TestGoTo(t *testing.T) {
 	}
 }
 
+func TestResolve(t *testing.T) {
+	for _, tc := range []struct{ base, target, want string }{
+		{"http://app/ivr/a.php", "b.php?x=1", "http://app/ivr/b.php?x=1"},
+		{"http://app/ivr/a.php", "https://other/c", "https://other/c"},
+		{"http://app/ivr/a.php", "script:menu/main.ozml", "menu/main.ozml"},
+		{"ivr/main.ozml", "record.ozml", "ivr/record.ozml"},
+		{"ivr/main.ozml", "http://app/x", "http://app/x"},
+		{"ivr/main.ozml", "script:top.ozml", "top.ozml"},
+		{"", "x.ozml", "x.ozml"},
+	} {
+		if got := resolve(tc.base, tc.target); got != tc.want {
+			t.Errorf("resolve(%q, %q) = %q, want %q", tc.base, tc.target, got, tc.want)
+		}
+	}
+}
+
 func TestGoToFailureEndsScript(t *testing.T) {
 	for name, body := range map[string]string{"unreachable": "ERROR", "unparsable": "<Response><Speak>", "empty": ""} {
 		t.Run(name, func(t *testing.T) {
@@ -289,7 +305,8 @@ func TestRequest(t *testing.T) {
 			<OnBusy><Speak>busy</Speak></OnBusy>
 		</Request><Speak>after</Speak></Response>`)
 	wantResult(t, res, HungUp, "end of script")
-	if len(env.requests) != 1 || env.requests[0].DialedAddress != "102@localhost" || env.requests[0].RingTime != 30*time.Second {
+	if len(env.requests) != 1 || env.requests[0].DialedAddress != "102@localhost" || env.requests[0].RingTime != 30*time.Second ||
+		env.requests[0].ExtensionAddress != "500" { // the call's own API extension by default
 		t.Errorf("requests = %+v", env.requests)
 	}
 }
@@ -298,11 +315,15 @@ func TestRequestWithoutCall(t *testing.T) {
 	env := newFakeEnv(t, nil)
 	env.events = []RequestEvent{{State: StateBusy}}
 	h := newHarness(t, env)
-	d, _ := Parse([]byte(`<Response><Request DialedAddress="102"><OnBusy><Speak>x</Speak><SendMsg To="ops">busy</SendMsg></OnBusy></Request></Response>`), Limits{})
+	d, _ := Parse([]byte(`<Response><Request DialedAddress="102" ExtensionAddress="200"><OnBusy><Speak>x</Speak><SendMsg To="ops">busy</SendMsg></OnBusy></Request>`+
+		`<Request DialedAddress="103"/></Response>`), Limits{})
 	res := New(env, h.opts).Run(t.Context(), nil, d, RunOptions{})
 	wantResult(t, res, HungUp, "end of script")
-	if !strings.Contains(h.logs(), "needs a call") || !strings.Contains(h.logs(), "no message bus") {
+	if !strings.Contains(h.logs(), "needs a call") || !strings.Contains(h.logs(), "no message bus") || !strings.Contains(h.logs(), "no ExtensionAddress") {
 		t.Errorf("log: %s", h.logs())
+	}
+	if len(env.requests) != 1 || env.requests[0].ExtensionAddress != "200" {
+		t.Errorf("requests = %+v", env.requests)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 func (r *run) originate(ctx context.Context, n *Node) error {
 	req := CallRequest{
 		Dialed:            strings.TrimSpace(r.str(n, "dialed")),
-		APIExtension:      strings.TrimSpace(r.str(n, "apiextension")),
+		APIExtension:      r.apiExtension(n, "apiextension"),
 		CallerID:          r.str(n, "callerid"),
 		CallerDisplayName: r.str(n, "callerdisplayname"),
 		URL:               strings.TrimSpace(r.str(n, "url")),
@@ -19,9 +19,6 @@ func (r *run) originate(ctx context.Context, n *Node) error {
 	}
 	if req.Dialed == "" {
 		return r.skip(n, "no Dialed")
-	}
-	if req.APIExtension == "" && r.call != nil {
-		req.APIExtension = r.call.Info()["ApiExtension"]
 	}
 	rt, _, err := r.seconds(n, "ringtime")
 	if err != nil {
@@ -44,6 +41,15 @@ func (r *run) originate(ctx context.Context, n *Node) error {
 	return r.callErr(ctx, n, r.in.env.Call(ctx, req))
 }
 
+// apiExtension is the API extension a verb places its call from: its
+// attr, else the API extension of the script's own call.
+func (r *run) apiExtension(n *Node, attr string) string {
+	if ext := strings.TrimSpace(r.str(n, attr)); ext != "" || r.call == nil {
+		return ext
+	}
+	return r.call.Info()["ApiExtension"]
+}
+
 func (r *run) callSetup(ctx context.Context, n *Node) error {
 	caller, callee := strings.TrimSpace(r.str(n, "caller")), strings.TrimSpace(r.str(n, "callee"))
 	if caller == "" || callee == "" {
@@ -62,12 +68,15 @@ func (r *run) callSetup(ctx context.Context, n *Node) error {
 func (r *run) request(ctx context.Context, n *Node) error {
 	p := RequestParams{
 		DialedAddress:     strings.TrimSpace(r.str(n, "dialedaddress")),
-		ExtensionAddress:  strings.TrimSpace(r.str(n, "extensionaddress")),
+		ExtensionAddress:  r.apiExtension(n, "extensionaddress"),
 		CallerPhoneNumber: r.str(n, "callerphonenumber"),
 		CallerDisplayName: r.str(n, "callerdisplayname"),
 	}
 	if p.DialedAddress == "" {
 		return r.skip(n, "no DialedAddress")
+	}
+	if p.ExtensionAddress == "" {
+		return r.skip(n, "no ExtensionAddress (and no call whose API extension places it)")
 	}
 	rt, _, err := r.seconds(n, "ringtime")
 	if err != nil {

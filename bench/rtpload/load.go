@@ -51,7 +51,6 @@ type stream struct{ a, b netip.AddrPort }
 // direction of a received packet are in its payload.
 type generator struct {
 	shards []*shard
-	start  time.Time
 }
 
 type shard struct {
@@ -61,7 +60,7 @@ type shard struct {
 
 // newGenerator opens the shards' sockets on loopback.
 func newGenerator(shards int) (*generator, error) {
-	g := &generator{start: time.Now()}
+	g := &generator{}
 	for range shards {
 		s := &shard{}
 		for d := range 2 {
@@ -72,6 +71,11 @@ func newGenerator(shards int) (*generator, error) {
 			}
 			c.SetReadBuffer(sockBuf)
 			c.SetWriteBuffer(sockBuf)
+			if err := enableRxTimestamps(c); err != nil {
+				c.Close()
+				g.close()
+				return nil, err
+			}
 			s.side[d], s.pc[d] = c, ipv4.NewPacketConn(c)
 		}
 		g.shards = append(g.shards, s)
@@ -270,7 +274,9 @@ func (g *generator) send(s *shard, streams []stream, mine []int, measuring *atom
 				binary.BigEndian.PutUint16(b[2:], st.seq[d])
 				binary.BigEndian.PutUint32(b[4:], st.ts[d])
 				binary.BigEndian.PutUint32(b[8:], uint32(2*st.idx+d))
-				binary.BigEndian.PutUint64(b[offSent:], uint64(time.Since(g.start)))
+				// Wall-clock time, the clock of the kernel's receive
+				// timestamps.
+				binary.BigEndian.PutUint64(b[offSent:], uint64(time.Now().UnixNano()))
 				binary.BigEndian.PutUint32(b[offStream:], uint32(st.idx))
 				b[offDir] = byte(d)
 				b[offMeasured] = 0
@@ -305,6 +311,7 @@ func (r *receiver) loop(g *generator, pc *ipv4.PacketConn) {
 	msgs := make([]ipv4.Message, batchSize)
 	for i := range msgs {
 		msgs[i].Buffers = [][]byte{make([]byte, 1500)}
+		msgs[i].OOB = make([]byte, oobSize)
 	}
 	for {
 		n, err := pc.ReadBatch(msgs, 0)
@@ -314,7 +321,7 @@ func (r *receiver) loop(g *generator, pc *ipv4.PacketConn) {
 			}
 			continue
 		}
-		now := time.Since(g.start)
+		now := time.Now().UnixNano()
 		for _, m := range msgs[:n] {
 			b := m.Buffers[0][:m.N]
 			// Only our own packets: the relay's RTCP may land here too.
@@ -322,7 +329,11 @@ func (r *receiver) loop(g *generator, pc *ipv4.PacketConn) {
 				continue
 			}
 			r.received++
-			lat := now - time.Duration(binary.BigEndian.Uint64(b[offSent:]))
+			arrived, ok := rxTimestamp(m.OOB[:m.NN])
+			if !ok {
+				arrived = now
+			}
+			lat := time.Duration(arrived - int64(binary.BigEndian.Uint64(b[offSent:])))
 			r.hist[min(int(max(lat, 0)/histStep), len(r.hist)-1)]++
 		}
 	}

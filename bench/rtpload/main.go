@@ -9,12 +9,19 @@
 //
 //   - relay: gatepbx's media/relay (two bridged endpoints per stream, as
 //     the call core sets them up), in a child process (rtpload -serve
-//     relay) so that its CPU is measured alone;
+//     relay) so that its CPU is measured alone; relay-goroutines is the
+//     same with one reader goroutine per endpoint (relay.IOGoroutines)
+//     instead of the default epoll reactors (-reactors sets their number);
 //   - bare: a reference forwarder with no RTP logic (per socket, recvmmsg
 //     then sendmmsg out of the paired socket), also a child process;
 //   - rtpengine: Debian's rtpengine-daemon in userspace mode, one call per
 //     stream set up through its ng control protocol; skipped with a note
 //     when the binary is missing.
+//
+// Added latency runs from the generator's clock reading just before its
+// send call to the kernel's receive timestamp of the relayed packet
+// (SO_TIMESTAMPNS, see timestamp.go), not to when the generator's
+// receiver goroutine reads it.
 //
 // The generator's phones share a few sockets and use batch I/O, to leave
 // as much CPU as possible to the forwarder; on a 2-core machine the two
@@ -59,6 +66,7 @@ type options struct {
 	enginePorts   portRange
 	rtpenginePath string
 	profile       string
+	reactors      int
 }
 
 // startProfile starts a CPU profile into path.
@@ -79,16 +87,19 @@ func startProfile(path string) (stop func(), err error) {
 
 func main() {
 	serveKind := flag.String("serve", "", "run as the forwarder process `KIND` (relay or bare), driven on stdin/stdout")
-	o := options{relayPorts: portRange{16384, 32767}, enginePorts: portRange{10000, 16383}}
+	// Above the firmware e2e tests' RTP windows (10000-19999), so a load run
+	// and the tests can share a machine.
+	o := options{relayPorts: portRange{20000, 26999}, enginePorts: portRange{27000, 32767}}
 	flag.Var(&o.relayPorts, "ports", "the relay's RTP port range")
 	flag.Var(&o.enginePorts, "rtpengine-ports", "rtpengine's RTP port range")
 	streams := flag.String("streams", "250,500", "comma-separated stream counts")
-	targets := flag.String("targets", "relay,bare,rtpengine", "comma-separated forwarders: relay, bare, rtpengine")
+	targets := flag.String("targets", "relay,bare,rtpengine", "comma-separated forwarders: relay, relay-goroutines, bare, rtpengine")
 	flag.DurationVar(&o.window, "duration", 10*time.Second, "measured time per run")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each run (latching)")
 	flag.DurationVar(&o.drain, "drain", 500*time.Millisecond, "wait for late packets after each run")
 	flag.IntVar(&o.shards, "shards", 4, "generator socket pairs")
 	flag.StringVar(&o.rtpenginePath, "rtpengine", "rtpengine", "rtpengine binary")
+	flag.IntVar(&o.reactors, "reactors", 0, "the relay's reactor goroutines (0: GOMAXPROCS)")
 	flag.StringVar(&o.profile, "cpuprofile", "", "write the relay/bare forwarder process's CPU profile to `FILE`")
 	flag.Parse()
 
@@ -101,7 +112,7 @@ func main() {
 			}
 			defer stop()
 		}
-		f, err := newForwarder(*serveKind, o.relayPorts)
+		f, err := newForwarder(*serveKind, o.relayPorts, o.reactors)
 		if err == nil {
 			err = serve(f, os.Stdin, os.Stdout)
 		}
@@ -252,8 +263,8 @@ func runOne(ctx context.Context, o options, name string, n int) (measured, error
 	defer gen.close()
 	var t target
 	switch name {
-	case "relay", "bare":
-		t, err = startChild(ctx, name, o.relayPorts, o.profile)
+	case "relay", "relay-goroutines", "bare":
+		t, err = startChild(ctx, name, o)
 	case "direct":
 		t = direct{}
 	case "rtpengine":
@@ -360,14 +371,14 @@ type child struct {
 	stdin io.WriteCloser
 }
 
-func startChild(ctx context.Context, kind string, ports portRange, profile string) (*child, error) {
+func startChild(ctx context.Context, kind string, o options) (*child, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("rtpload: own binary: %w", err)
 	}
-	args := []string{"-serve", kind, "-ports", ports.String()}
-	if profile != "" {
-		args = append(args, "-cpuprofile", profile)
+	args := []string{"-serve", kind, "-ports", o.relayPorts.String(), "-reactors", strconv.Itoa(o.reactors)}
+	if o.profile != "" {
+		args = append(args, "-cpuprofile", o.profile)
 	}
 	cmd := exec.CommandContext(ctx, self, args...)
 	cmd.Stderr = os.Stderr

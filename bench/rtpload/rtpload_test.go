@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/ipv4"
 )
 
 func TestParseStatCPU(t *testing.T) {
@@ -196,7 +198,7 @@ func TestLoadThroughForwarders(t *testing.T) {
 				}
 				tg = e
 			default:
-				f, err := newForwarder(kind, freeRelayPorts(t, n))
+				f, err := newForwarder(kind, freeRelayPorts(t, n), 0)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -221,5 +223,34 @@ func TestLoadThroughForwarders(t *testing.T) {
 				t.Fatalf("latency p50 %v p99 %v", res.P50, res.P99)
 			}
 		})
+	}
+}
+
+// TestReceiveTimestamps checks that the generator's sockets get the
+// kernel's receive time of each datagram, between the send and the read.
+func TestReceiveTimestamps(t *testing.T) {
+	g, err := newGenerator(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	_, to := g.phones(0)
+	s := g.shards[0]
+	before := time.Now().UnixNano()
+	if _, err := s.side[0].WriteToUDPAddrPort(make([]byte, packetSize), to); err != nil {
+		t.Fatal(err)
+	}
+	msgs := []ipv4.Message{{Buffers: [][]byte{make([]byte, 1500)}, OOB: make([]byte, oobSize)}}
+	s.side[1].SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := s.pc[1].ReadBatch(msgs, 0); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now().UnixNano()
+	got, ok := rxTimestamp(msgs[0].OOB[:msgs[0].NN])
+	if !ok || got < before || got > after {
+		t.Fatalf("receive timestamp %d (ok %v), want within [%d, %d]", got, ok, before, after)
+	}
+	if _, ok := rxTimestamp(nil); ok {
+		t.Fatal("a timestamp without control messages")
 	}
 }

@@ -29,10 +29,14 @@ type forwarder interface {
 	close() error
 }
 
-func newForwarder(kind string, ports portRange) (forwarder, error) {
+func newForwarder(kind string, ports portRange, reactors int) (forwarder, error) {
 	switch kind {
-	case "relay":
-		pool, err := relay.NewPortPool(relay.PortPoolOptions{BindAddr: netip.MustParseAddr("127.0.0.1"), Min: ports.min, Max: ports.max})
+	case "relay", "relay-goroutines":
+		io, err := relay.ParseIOMode(strings.TrimPrefix(strings.TrimPrefix(kind, "relay"), "-"))
+		if err != nil {
+			return nil, err
+		}
+		pool, err := relay.NewPortPool(relay.PortPoolOptions{BindAddr: netip.MustParseAddr("127.0.0.1"), Min: ports.min, Max: ports.max, IO: io, Reactors: reactors})
 		if err != nil {
 			return nil, err
 		}
@@ -40,7 +44,7 @@ func newForwarder(kind string, ports portRange) (forwarder, error) {
 	case "bare":
 		return &bareForwarder{}, nil
 	}
-	return nil, fmt.Errorf("rtpload: unknown forwarder %q (relay or bare)", kind)
+	return nil, fmt.Errorf("rtpload: unknown forwarder %q (relay, relay-goroutines or bare)", kind)
 }
 
 // serve runs the control loop of a forwarder process.

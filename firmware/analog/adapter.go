@@ -22,6 +22,10 @@ const (
 	DefaultInterDigit   = 4 * time.Second
 	DefaultFirstDigit   = 15 * time.Second
 	DefaultCallerIDWait = 5 * time.Second
+	// DefaultRecallTimeout is how long a phone is rung back for a held or
+	// waiting call before that call is released (Asterisk's chan_dahdi
+	// rings back until the caller gives up; ATAs ring 20-60 s).
+	DefaultRecallTimeout = 30 * time.Second
 )
 
 // Errors of Originate.
@@ -63,6 +67,9 @@ type Options struct {
 	// DialToneWait is how long a call out through an FXO line waits for
 	// dial tone after the seizure before it fails with 503.
 	DialToneWait time.Duration
+	// RecallTimeout is how long a phone that hung up with a call on hold
+	// or waiting is rung back before that call is released.
+	RecallTimeout time.Duration
 	// PulseDial says whether an FXO port dials by loop-disconnect pulses
 	// instead of DTMF (nil: DTMF everywhere).
 	PulseDial func(port string) bool
@@ -100,6 +107,7 @@ func New(o Options) (*Adapter, error) {
 	o.FirstDigit = cmp(o.FirstDigit, DefaultFirstDigit)
 	o.CallerIDWait = cmp(o.CallerIDWait, DefaultCallerIDWait)
 	o.DialToneWait = cmp(o.DialToneWait, DefaultDialToneWait)
+	o.RecallTimeout = cmp(o.RecallTimeout, DefaultRecallTimeout)
 	if err := o.Region.Ring.Validate(); err != nil {
 		return nil, fmt.Errorf("analog: region %q: %w", o.Region.Code, err)
 	}

@@ -66,6 +66,7 @@ func (l *fxsLine) onEvent(ev hal.Event) {
 			l.play(tone.Dial)
 			l.arm(l.a.o.FirstDigit)
 		case fxsRinging: // ring trip: answered
+			l.timer.stop() // a recall's timeout
 			l.state, l.talk, l.gen = fxsTalking, true, nil
 			l.leg.startMedia()
 			l.leg.emit(ua.Event{Kind: ua.EventAnswered})
@@ -319,6 +320,7 @@ func (l *fxsLine) hangup(leg *Leg) {
 		return
 	}
 	if l.state == fxsRinging {
+		l.timer.stop() // a recall's timeout
 		_ = l.port.StopRing()
 		leg.emit(ua.Event{Kind: ua.EventFailed, Code: 487, Reason: "Request Terminated"})
 		leg.finish()

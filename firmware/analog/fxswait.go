@@ -3,6 +3,7 @@ package analog
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/gatepbx/gatepbx/hal"
 	"github.com/gatepbx/gatepbx/media/tone"
@@ -22,12 +23,16 @@ import (
 //	              drops it and returns to the held party; so does its
 //	              failure or the target hanging up.
 //	call waiting  a call to a port in a call rings in as call-waiting
-//	              tone mixed into the call's audio; a flash holds the first
-//	              call and answers the second, each further flash swaps.
+//	              tone mixed into the call's audio, followed by the
+//	              caller's number as type-2 (off-hook) caller ID when the
+//	              port can send it; a flash holds the first call and
+//	              answers the second, each further flash swaps.
 //	              When the active call ends the held one comes back.
 //	recall        hanging up with a call on hold (or after a flash with
 //	              nothing dialled) rings the phone for the held call;
 //	              hanging up with a call waiting rings the phone for it.
+//	              Unanswered for Options.RecallTimeout, the ringing stops
+//	              and that call is released.
 
 // flashLocked acts on a hook flash.
 func (l *fxsLine) flashLocked() {
@@ -117,6 +122,7 @@ func (l *fxsLine) ringBackLocked() {
 	case l.held != nil:
 		if l.ringLocked(l.farParty(l.held)) {
 			l.state = fxsRecall
+			l.armRecall()
 			return
 		}
 		l.held.emit(ua.Event{Kind: ua.EventHangup, Reason: "recall failed"})
@@ -127,11 +133,39 @@ func (l *fxsLine) ringBackLocked() {
 		l.waiting = nil
 		if l.ringLocked(w.caller) {
 			l.state, l.leg = fxsRinging, w
+			l.armRecall()
 			return
 		}
 		w.emit(ua.Event{Kind: ua.EventFailed, Code: 486, Reason: "Busy Here"})
 		w.finish()
 	}
+}
+
+// armRecall limits the recall ring to Options.RecallTimeout.
+func (l *fxsLine) armRecall() {
+	l.timer.start(l.a.o.Clock, l.a.o.RecallTimeout, &l.mu, l.recallTimeout, l.a.o.Incoming)
+}
+
+// recallTimeout: nobody answered the recall ring; the held call is hung
+// up, a waiting caller gets 480. The lock is held.
+func (l *fxsLine) recallTimeout() *Leg {
+	var leg *Leg
+	ev := ua.Event{Kind: ua.EventHangup, Reason: "recall not answered"}
+	switch {
+	case l.state == fxsRecall && l.held != nil:
+		leg, l.held, l.consult = l.held, nil, false
+	case l.state == fxsRinging && l.leg != nil:
+		leg, l.leg = l.leg, nil
+		ev = ua.Event{Kind: ua.EventFailed, Code: 480, Reason: "Temporarily Unavailable"}
+	default:
+		return nil
+	}
+	_ = l.port.StopRing()
+	l.state = fxsIdle
+	l.a.log.Info("analog: recall not answered, call released", "port", l.name, "after", l.a.o.RecallTimeout)
+	leg.emit(ev)
+	leg.finish()
+	return nil
 }
 
 // ringLocked rings the phone with who as caller ID.
@@ -165,7 +199,37 @@ func (l *fxsLine) callWaitingLocked(leg *Leg) bool {
 	}
 	l.waiting, l.cw = leg, l.a.generator(tone.CallWaiting)
 	leg.emit(ua.Event{Kind: ua.EventRinging, Code: 180})
+	if port, ok := l.port.(offHookCaller); ok {
+		l.a.o.Clock.AfterFunc(cwCallerIDDelay, func() { l.sendWaitingCallerID(port, leg) })
+	}
 	return true
+}
+
+// offHookCaller is a port that can send caller ID to a phone in a call
+// (line.FXS).
+type offHookCaller interface {
+	SendOffHookCallerID(hal.CallerID) error
+}
+
+// cwCallerIDDelay lets the first call-waiting tone burst (the SAS, 300 ms
+// in GR-30) play before the caller-ID exchange mutes the call.
+const cwCallerIDDelay = 400 * time.Millisecond
+
+// sendWaitingCallerID shows the waiting caller's number on the phone if
+// the call still waits.
+func (l *fxsLine) sendWaitingCallerID(port offHookCaller, leg *Leg) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.waiting != leg || l.state != fxsTalking {
+		return
+	}
+	c := hal.CallerID{Number: leg.caller.Number, Name: leg.caller.DisplayName, Time: l.a.o.Clock.Now()}
+	if c.Number == "" {
+		c.NumberAbsent = hal.AbsentUnavailable
+	}
+	if err := port.SendOffHookCallerID(c); err != nil {
+		l.a.log.Debug("analog: no call-waiting caller ID", "port", l.name, "err", err)
+	}
 }
 
 // mixCallWaiting adds the call-waiting tone to a frame of the call.
@@ -195,6 +259,7 @@ func (l *fxsLine) otherLegEndedLocked(leg *Leg) bool {
 		leg.finish()
 		l.held, l.consult = nil, false
 		if l.state == fxsRecall {
+			l.timer.stop()
 			_ = l.port.StopRing()
 			l.state = fxsIdle
 		}

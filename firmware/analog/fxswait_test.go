@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepbx/gatepbx/firmware/analog"
 	"github.com/gatepbx/gatepbx/firmware/pbx"
 	"github.com/gatepbx/gatepbx/hal/sim"
 	"github.com/gatepbx/gatepbx/media/tone"
@@ -91,6 +92,23 @@ func TestFlashConsultation(t *testing.T) {
 		r.until("back in the call", r.state(pbx.StateInCall))
 		r.talks(b, a)
 	})
+	t.Run("an unanswered recall releases the held call", func(t *testing.T) {
+		t.Parallel()
+		r := newRig(t, time.Minute)
+		a, b := r.connected()
+		r.flash(a)
+		n := a.RingCount()
+		start := r.clock.Now()
+		must(t, a.OnHook())
+		r.until("recall rings fxs0", func() bool { return a.RingCount() > n })
+		r.until("held call released", r.calls(0))
+		if waited := r.clock.Now().Sub(start); waited < analog.DefaultRecallTimeout {
+			t.Errorf("held call released after %v, before the recall timeout", waited)
+		}
+		r.until("busy tone at the held party", heard(b, tone.Busy))
+		r.until("bell silent", func() bool { return !a.BellOn() })
+		must(t, b.OnHook())
+	})
 }
 
 // Call waiting: fxs0 (201) talks to fxs1 (202) when fxs2 (203) calls 201.
@@ -173,4 +191,45 @@ func TestCallWaiting(t *testing.T) {
 		r.talks(c, a)
 		must(t, b.OnHook())
 	})
+	t.Run("an unanswered recall for the waiting call gives up", func(t *testing.T) {
+		t.Parallel()
+		r, a, b, c := setup(t)
+		n := a.RingCount()
+		start := r.clock.Now()
+		must(t, a.OnHook())
+		r.until("busy tone at 202", heard(b, tone.Busy))
+		r.until("fxs0 rings for 203", func() bool { return a.RingCount() > n })
+		r.until("waiting call released", r.calls(0))
+		// Virtual time: the recall timeout, not the core's 1 min ring timeout.
+		if waited := r.clock.Now().Sub(start); waited < analog.DefaultRecallTimeout || waited >= time.Minute {
+			t.Errorf("waiting call released after %v, want the recall timeout %v", waited, analog.DefaultRecallTimeout)
+		}
+		r.until("203 hears the failure", func() bool { k := c.Heard(); return k == tone.Congestion || k == tone.Busy })
+		r.until("bell silent", func() bool { return !a.BellOn() })
+		must(t, b.OnHook())
+		must(t, c.OnHook())
+	})
+}
+
+// TestCallWaitingCallerID: the phone in a call hears the call-waiting tone
+// and then decodes the waiting caller's number from the type-2 (off-hook)
+// exchange: Bell 202 in the US, V.23 in the UK and Germany.
+func TestCallWaitingCallerID(t *testing.T) {
+	for _, code := range []string{"us", "uk", "de"} {
+		t.Run(code, func(t *testing.T) {
+			t.Parallel()
+			r := newRegionRig(t, time.Minute, code)
+			a, b := r.connected()
+			c := r.phone("fxs2")
+			a.ClearHeard()
+			must(t, c.OffHook())
+			r.until("dial tone on fxs2", heard(c, tone.Dial))
+			must(t, c.DialDTMF("201#"))
+			r.until("call-waiting tone on fxs0", heard(a, tone.CallWaiting))
+			r.until("waiting caller's number on fxs0", func() bool { id := a.LastCallerID(); return id != nil && id.Number == "203" })
+			r.talks(b, a) // the call goes on after the exchange
+			must(t, c.OnHook())
+			r.until("one call left", r.calls(1))
+		})
+	}
 }

@@ -28,11 +28,13 @@ const (
 type media struct {
 	sock *net.UDPConn
 	dst  netip.AddrPort // the endpoint's socket
-	q    *stream.Queue
 	wg   sync.WaitGroup
 
+	// The far end's audio: Tap from the receive goroutine, ReadFrame
+	// from the pump.
+	inbound *stream.Inbound
+
 	// Owned by the pump goroutine (frame), under the line's lock.
-	jb     *stream.JitterBuffer
 	pt     uint8
 	evPT   uint8  // telephone-event payload type; 0: none
 	evTS   uint32 // timestamp of the last event played
@@ -43,8 +45,6 @@ type media struct {
 	ts     uint32
 	marker bool
 	pkt    [rtpHeaderLen + hal.FrameSamples]byte
-	in     [stream.MaxPayload]byte
-	pcm    [stream.MaxPayload]int16
 }
 
 // newMedia opens the loopback socket for ep and points ep at it.
@@ -61,18 +61,17 @@ func newMedia(ep *relay.Endpoint) (*media, error) {
 	if err != nil {
 		return nil, fmt.Errorf("analog: loopback RTP socket: %w", err)
 	}
-	jb, err := stream.NewJitterBuffer(0)
-	if err != nil {
-		sock.Close()
-		return nil, err
-	}
 	keys, err := dtmf.NewGenerator(dtmf.DefaultGeneratorConfig())
 	if err != nil {
 		sock.Close()
 		return nil, err
 	}
-	m := &media{sock: sock, dst: dst, q: stream.NewQueue(queueSlots), jb: jb, keys: keys, ssrc: rand.Uint32(),
+	m := &media{sock: sock, dst: dst, keys: keys, ssrc: rand.Uint32(),
 		seq: uint16(rand.Uint32()), ts: rand.Uint32(), marker: true}
+	if m.inbound, err = stream.NewInbound(queueSlots, 0, m.telephoneEvent); err != nil {
+		sock.Close()
+		return nil, err
+	}
 	ep.SetRemote(sock.LocalAddr().(*net.UDPAddr).AddrPort())
 	m.wg.Add(1)
 	go m.receive()
@@ -96,7 +95,7 @@ func (m *media) receive() {
 			continue // only the endpoint talks to this socket
 		}
 		if pt, ts, payload, ok := parseRTP(buf[:n]); ok {
-			m.q.Tap(pt, ts, payload)
+			m.inbound.Tap(pt, ts, payload)
 		}
 	}
 }
@@ -129,18 +128,7 @@ func parseRTP(b []byte) (pt uint8, ts uint32, payload []byte, ok bool) {
 // frame sends in (20 ms from the line) to the endpoint and fills out with
 // the next 20 ms from it. Only the pump calls it.
 func (m *media) frame(in, out *hal.Frame) {
-	for {
-		pt, ts, n, ok := m.q.Pop(m.in[:])
-		if !ok {
-			break
-		}
-		if k, audio := stream.Decode(pt, m.pcm[:], m.in[:n]); audio {
-			m.jb.Put(ts, m.pcm[:k])
-		} else if pt == m.evPT && m.evPT != 0 && n >= 4 {
-			m.event(ts, m.in[0])
-		}
-	}
-	m.jb.ReadFrame(out[:])
+	m.inbound.ReadFrame(out[:])
 	if !m.keys.Done() {
 		m.keys.Fill(out[:])
 	}
@@ -161,6 +149,14 @@ func (m *media) frame(in, out *hal.Frame) {
 	// A lost loopback packet is a lost packet; the relay's counters and
 	// the media timeout see it.
 	_, _ = m.sock.WriteToUDPAddrPort(p, m.dst)
+}
+
+// telephoneEvent is the inbound's EventFunc: an RFC 4733 packet of the
+// leg's telephone-event type goes to event.
+func (m *media) telephoneEvent(pt uint8, ts uint32, payload []byte) {
+	if pt == m.evPT && m.evPT != 0 && len(payload) >= 4 {
+		m.event(ts, payload[0])
+	}
 }
 
 // event plays a telephone event the far end sent (RFC 4733: one event

@@ -186,7 +186,7 @@ func TestExchangeFrameAllocations(t *testing.T) {
 	var pcm [stream.FrameSamples]int16
 	ts := uint32(0)
 	allocs := testing.AllocsPerRun(200, func() {
-		x.queue.Tap(sdp.PCMU.PT, ts, pkt[:])
+		x.inbound.Tap(sdp.PCMU.PT, ts, pkt[:])
 		ts += stream.FrameSamples
 		if _, err := x.ReadFrame(pcm[:]); err != nil {
 			t.Fatal(err)

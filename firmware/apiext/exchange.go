@@ -21,39 +21,26 @@ type FrameFunc func(in, out []int16) (done bool, err error)
 const exchangeQueueSlots = 16
 
 // exchange is the agent's source while a FrameFunc runs: the far end's
-// packets, taken from the agent's taps, go through a jitter buffer to
-// fn's in; fn's out is what the pacer sends. Nothing is allocated per
-// frame.
+// audio, taken from the agent's taps as 20 ms frames, is fn's in; fn's
+// out is what the pacer sends. Nothing is allocated per frame.
 type exchange struct {
 	fn      FrameFunc
-	queue   *stream.Queue
-	jitter  *stream.JitterBuffer
-	payload [stream.MaxPayload]byte
-	pcm     [stream.MaxPayload]int16
+	inbound *stream.Inbound
 	in      [stream.FrameSamples]int16
 }
 
 func newExchange(fn FrameFunc) (*exchange, error) {
-	j, err := stream.NewJitterBuffer(stream.DefaultJitterDepth)
+	in, err := stream.NewInbound(exchangeQueueSlots, stream.DefaultJitterDepth, nil)
 	if err != nil {
 		return nil, fmt.Errorf("apiext: exchange: %w", err)
 	}
-	return &exchange{fn: fn, queue: stream.NewQueue(exchangeQueueSlots), jitter: j}, nil
+	return &exchange{fn: fn, inbound: in}, nil
 }
 
 // ReadFrame implements stream.Source: one step of fn per frame the pacer
 // sends. fn's done is io.EOF after the frame, its error the source's.
 func (x *exchange) ReadFrame(dst []int16) (int, error) {
-	for {
-		pt, ts, n, ok := x.queue.Pop(x.payload[:])
-		if !ok {
-			break
-		}
-		if k, audio := stream.Decode(pt, x.pcm[:], x.payload[:n]); audio {
-			x.jitter.Put(ts, x.pcm[:k])
-		}
-	}
-	_, _ = x.jitter.ReadFrame(x.in[:]) // never fails; a gap reads as silence
+	_, _ = x.inbound.ReadFrame(x.in[:]) // never fails; a gap reads as silence
 	out := dst[:min(len(dst), stream.FrameSamples)]
 	done, err := x.fn(x.in[:], out)
 	switch {
@@ -78,7 +65,7 @@ func (l *Leg) Exchange(ctx context.Context, fn FrameFunc) error {
 	if err != nil {
 		return err
 	}
-	remove := l.media.taps.Add(x.queue.Tap)
+	remove := l.media.taps.Add(x.inbound.Tap)
 	defer remove()
 	return l.media.play(ctx, x)
 }

@@ -279,13 +279,25 @@ func (l *Leg) BlindTransfer(ctx context.Context, target string) error {
 	return ended(l.o.opts.Core.BlindTransfer(ctx, pbx.Transfer{CallID: l.callID, Transferor: l.side, Target: target}))
 }
 
-// AttendedTransfer implements ozml.Call.
+// AttendedTransfer implements ozml.Call. In its own call the API
+// extension is the transferor: its far party joins the target call in
+// place of the extension (a call the script placed with Call); in
+// another call the transferor is the party both calls share.
 func (l *Leg) AttendedTransfer(ctx context.Context, transferredCallID, targetCallID string) error {
-	if transferredCallID == "" {
-		transferredCallID = l.callID
+	a := pbx.Attended{TransferredCallID: transferredCallID, TargetCallID: targetCallID}
+	if a.TransferredCallID == "" || a.TransferredCallID == l.callID {
+		a.TransferredCallID, a.Transferor = l.callID, l.side
 	}
-	return ended(l.o.opts.Core.AttendedTransfer(ctx, pbx.Attended{TransferredCallID: transferredCallID, TargetCallID: targetCallID}))
+	// The join hangs this leg up, which cancels ctx (the script's) while
+	// the core is still moving the far party: it runs on a context of
+	// its own, so that the far party is never left between the calls.
+	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), joinTimeout)
+	defer cancel()
+	return ended(l.o.opts.Core.AttendedTransfer(jctx, a))
 }
+
+// joinTimeout bounds an attended transfer the script asked for.
+const joinTimeout = 10 * time.Second
 
 // ForwardCall implements ozml.Call.
 func (l *Leg) ForwardCall(ctx context.Context, destination string) error {

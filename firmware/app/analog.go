@@ -21,13 +21,17 @@ func (a *App) startAnalog(ctx context.Context, cfg config.Config, ports *relay.P
 	if a.board == nil {
 		return
 	}
+	if err := cfg.ValidateFXOPorts(isFXOPort(a.board)); err != nil {
+		a.log.Warn("FXO lines named in the config are not on the board; those routes fail with 503", "board", cfg.Board, "err", err)
+	}
 	ad, err := analog.New(analog.Options{
 		Board: a.board, Ports: ports, Region: analogRegion(cfg, a.board),
 		Extensions: func() []config.Extension { return a.Config().Extensions },
 		Incoming:   func(l *analog.Leg) { a.core.Incoming(l) },
-		Operator:   func(string) string { return operator(a.Config().Extensions, a.board) },
+		Operator:   func(port string) string { return fxoInbound(a.Config(), port, a.board) },
 		Codecs:     codecs(cfg), Logger: a.log,
-		PulseDial: pulseDial(a.board),
+		PulseDial:     pulseDial(a.board),
+		RecallTimeout: cfg.Analog.RecallTimeout,
 	})
 	if err != nil {
 		a.log.Error("analog ports disabled", "err", err)
@@ -60,8 +64,26 @@ func analogRegion(cfg config.Config, b hal.Board) region.Region {
 	return r
 }
 
-// operator is where PSTN calls ringing in on an FXO line go: the first
-// extension of the config that is not itself an FXO line.
+// isFXOPort reports whether the board has an FXO port of that name.
+func isFXOPort(b hal.Board) func(string) bool {
+	return func(name string) bool {
+		p, ok := b.Port(name)
+		return ok && p.Kind() == hal.KindFXO
+	}
+}
+
+// fxoInbound is where a PSTN call ringing in on the FXO port goes: the
+// config's analog.fxo_inbound entry for it (an extension of any kind or a
+// ring group), else the operator.
+func fxoInbound(cfg config.Config, port string, b hal.Board) string {
+	if to := cfg.Analog.InboundFor(port); to != "" {
+		return to
+	}
+	return operator(cfg.Extensions, b)
+}
+
+// operator is where PSTN calls ringing in on an FXO line go by default:
+// the first extension of the config that is not itself an FXO line.
 func operator(exts []config.Extension, b hal.Board) string {
 	for _, e := range exts {
 		if e.Kind == config.KindAnalog {

@@ -456,6 +456,7 @@ func (a *App) Reload() error {
 	if err := a.setRouting(cfg); err != nil {
 		a.log.Error("reload: dial plan not changed", "err", err)
 	}
+	a.reloadInbound(cfg) // trunks.go
 	if old.SIP.UDPPort != cfg.SIP.UDPPort || old.SIP.TCPPort != cfg.SIP.TCPPort || old.SIP.TLSPort != cfg.SIP.TLSPort ||
 		old.SIP.BindAddress != cfg.SIP.BindAddress || old.API.Port != cfg.API.Port || old.DataDir != cfg.DataDir ||
 		old.RTP.PortMin != cfg.RTP.PortMin || old.RTP.PortMax != cfg.RTP.PortMax {

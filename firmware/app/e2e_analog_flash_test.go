@@ -128,6 +128,7 @@ func TestAnalogCallWaiting(t *testing.T) {
 	p201.ClearHeard()
 	sip101 := caller(t, a, "uac_call.xml", "hangup_wait.part", "201", map[string]string{})
 	waitLong(t, "call-waiting tone on 201", func() bool { return p201.Heard() == tone.CallWaiting })
+	waitFor(t, "101's number on 201 (type-2 caller ID)", func() bool { id := p201.LastCallerID(); return id != nil && id.Number == "101" })
 
 	mustDo(t, p201.Flash(300*time.Millisecond))
 	waitFor(t, "101 answered, 202 held", func() bool {

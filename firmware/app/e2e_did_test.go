@@ -74,3 +74,33 @@ func TestTrunkInboundByDID(t *testing.T) {
 		})
 	}
 }
+
+// TestTrunkInboundFollowsReload: the DID map of a trunk changes with a
+// config reload: the DID that rang 101 rings 102 after it.
+func TestTrunkInboundFollowsReload(t *testing.T) {
+	sipptest.Need(t)
+	t.Parallel()
+	const did = "3612345678"
+	port := sipptest.FreePort(t)
+	cfg := testConfig(t.TempDir())
+	cfg.Trunks = []trunk.Config{{Name: "provider", Registrar: "127.0.0.1:" + strconv.Itoa(port), Username: "acct5551230000",
+		Inbound: []trunk.DID{{Number: did, To: "101"}}}}
+	a := startTestApp(t, cfg)
+	cfg.Trunks[0].Inbound = []trunk.DID{{Number: did, To: "102"}}
+	rewriteAPITestConfig(t, cfg)
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	ext := phone(t, a, "102", "uas_answer.xml", "uas_wait.part", map[string]string{"TALK": "1000"}, true)
+	vars := map[string]string{"USER": "+3611234567", "TALK": "1000"}
+	p := sipptest.Start(t, sipptest.Config{Scenario: scenario(t, "provider_call.xml", vars, "hangup_caller.part"), Service: did,
+		Target: a.SIPUDPAddr(), Extra: []string{"-p", strconv.Itoa(port)}})
+	for name, peer := range map[string]*sipptest.Peer{"provider": p, "102": ext} {
+		if err := peer.Wait(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if rec := lastRecord(t, a, 1); rec.Direction != "inbound" || rec.Callee != "102" || rec.State != "CallerHangUp" {
+		t.Fatalf("history record %+v, want the reloaded DID's extension", rec)
+	}
+}

@@ -28,19 +28,27 @@ const seedOzML = `<?xml version="1.0"?> <Response> <Speak>You will be blind tran
 
 // TestOzmlSeedBlindTransfer: 101 calls API extension 200; the application
 // gets IncomingCall and answers the seed script: 101 hears the sentence,
-// then is connected to 102 (success), or hears the apology and is hung up
-// (102 not registered).
+// a second of silence (the Delay), then is connected to 102 (success), or
+// hears the apology and is hung up (102 not registered, busy, or not
+// answering within the ring timeout).
 func TestOzmlSeedBlindTransfer(t *testing.T) {
 	needSpeech(t)
-	for _, success := range []bool{true, false} {
-		name := map[bool]string{true: "transferred", false: "102 unregistered"}[success]
-		t.Run(name, func(t *testing.T) {
+	for _, callee := range []string{"transferred", "102 unregistered", "102 busy", "102 no answer"} {
+		success := callee == "transferred"
+		t.Run(callee, func(t *testing.T) {
 			t.Parallel()
 			app := newOzmlApp(t, map[string]string{"/incoming": seedOzML})
-			a := startTestApp(t, apiExtConfig(t, map[string]string{"200": app.srv.URL + "/incoming?app=seed"}))
-			if success {
+			cfg := apiExtConfig(t, map[string]string{"200": app.srv.URL + "/incoming?app=seed"})
+			cfg.SIP.RingTimeout = 4 * time.Second
+			a := startTestApp(t, cfg)
+			switch callee {
+			case "transferred":
 				// 102 answers, speaks (a capture) for 3 s and hangs up.
 				phone(t, a, "102", "uas_answer.xml", "play.part+uas_hangup.part", map[string]string{"TALK": "3000"}, false)
+			case "102 busy":
+				phone(t, a, "102", "uas_busy.xml", "", map[string]string{}, false)
+			case "102 no answer":
+				phone(t, a, "102", "uas_ring_cancel.xml", "", map[string]string{}, false)
 			}
 			media := newRTPPhone(t)
 			start := time.Now()
@@ -49,13 +57,27 @@ func TestOzmlSeedBlindTransfer(t *testing.T) {
 			p := app.next(t, c)
 			f := p.form
 			if p.path != "/incoming" || f.Get("NotificationName") != "IncomingCall" || f.Get("CallId") == "" || f.Get("Caller") != "101" ||
-				f.Get("CallerId") != "101" || f.Get("Callee") != "200" || f.Get("Dialed") != "200" || f.Get("ApiExtension") != "200" {
+				f.Get("CallerId") != "101" || f.Get("Callee") != "200" || f.Get("Dialed") != "200" || f.Get("ApiExtension") != "200" ||
+				f.Get("CallState") != "Ringing" || !f.Has("CallerDisplayName") {
 				t.Fatalf("IncomingCall notification %s %v", p.path, f)
 			}
 			if err := c.Wait(); err != nil {
 				t.Fatalf("caller: %v", err)
 			}
 			end := time.Now()
+			// The sentence, then the Delay: the longest quiet stretch,
+			// at least a second, comes after at least a second of speech
+			// and before the apology or 102.
+			quietFrom, quietTo := media.longestQuiet(start, end)
+			if gap := quietTo.Sub(quietFrom); gap < 950*time.Millisecond {
+				t.Fatalf("longest silence %v: the Delay of 1 s was not heard", gap)
+			}
+			if n := media.loud(start, quietFrom.Add(time.Millisecond)); n < 50 {
+				t.Fatalf("%d loud packets before the Delay: the sentence was not heard", n)
+			}
+			if n := media.loud(quietTo, end); n < 25 {
+				t.Fatalf("%d loud packets after the Delay", n)
+			}
 			if success {
 				recs := waitRecords(t, a, 2)
 				final, seg := recs[0], recs[1]
@@ -79,9 +101,13 @@ func TestOzmlSeedBlindTransfer(t *testing.T) {
 			if rec.State != "CalleeHangUp" || rec.Callee != "200" || rec.Answer.IsZero() {
 				t.Fatalf("history %+v", rec)
 			}
-			// Two sentences, about 5 s of speech.
+			// Two sentences, about 5 s of speech; the apology after the
+			// Delay.
 			if n := media.loud(start, end); n < 100 {
 				t.Fatalf("%d loud packets: the sentence and the apology were not heard", n)
+			}
+			if n := media.loud(quietTo, end); n < 50 {
+				t.Fatalf("%d loud packets after the Delay: the apology was not heard", n)
 			}
 		})
 	}
@@ -275,15 +301,18 @@ func checkRecording(t *testing.T, u string, loud int) {
 	}
 }
 
-// TestOzmlScriptsAtOnce: scripts run side by side; a hostile one (an
-// endless GoTo loop) trips its limit and ends its own call only, while
-// the others speak to their callers to the end.
+// TestOzmlScriptsAtOnce: scripts run side by side; hostile ones (an
+// endless GoTo loop, a document with an unknown verb, a GoTo to an
+// application that is not there) end their own calls only, while the
+// others speak to their callers to the end.
 func TestOzmlScriptsAtOnce(t *testing.T) {
 	needSpeech(t)
 	t.Parallel()
 	const speech = `<Response><Speak>This call is not disturbed by the others. It goes on to the end.</Speak></Response>`
-	app := newOzmlApp(t, map[string]string{"/loop": `<Response><GoTo>loop</GoTo></Response>`, "/speak": speech})
-	cfg := apiExtConfig(t, map[string]string{"200": app.srv.URL + "/loop", "201": app.srv.URL + "/speak", "202": "speak.ozml"})
+	app := newOzmlApp(t, map[string]string{"/loop": `<Response><GoTo>loop</GoTo></Response>`, "/speak": speech,
+		"/bad": `<Response><Dance/></Response>`, "/gone": `<Response><Beep/><GoTo>http://127.0.0.1:1/nothing</GoTo><Speak>never</Speak></Response>`})
+	cfg := apiExtConfig(t, map[string]string{"200": app.srv.URL + "/loop", "201": app.srv.URL + "/speak", "202": "speak.ozml",
+		"203": app.srv.URL + "/bad", "204": app.srv.URL + "/gone"})
 	writeFile(t, filepath.Join(cfg.DataDir, "scripts", "speak.ozml"), speech)
 	a := startTestApp(t, cfg)
 	start := time.Now()
@@ -294,9 +323,15 @@ func TestOzmlScriptsAtOnce(t *testing.T) {
 		phones = append(phones, m)
 		callers = append(callers, mediaCaller(t, a, m, "hangup_wait.part", n, map[string]string{}))
 	}
-	hostile := caller(t, a, "uac_fail.xml", "", "200", map[string]string{"CODE": "480"})
-	if err := hostile.Wait(); err != nil {
-		t.Fatalf("hostile script's caller: %v", err)
+	hostile := []*sipptest.Peer{
+		caller(t, a, "uac_fail.xml", "", "200", map[string]string{"CODE": "480"}),
+		caller(t, a, "uac_fail.xml", "", "203", map[string]string{"CODE": "500"}),
+		mediaCaller(t, a, newRTPPhone(t), "hangup_wait.part", "204", map[string]string{}),
+	}
+	for i, c := range hostile {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("hostile script %d's caller: %v", i, err)
+		}
 	}
 	for i, c := range callers {
 		if err := c.Wait(); err != nil {
@@ -306,12 +341,13 @@ func TestOzmlScriptsAtOnce(t *testing.T) {
 			t.Fatalf("caller %d heard %d loud packets", i, n)
 		}
 	}
-	recs := waitRecords(t, a, 3)
+	recs := waitRecords(t, a, 5)
 	states := map[string]string{}
 	for _, r := range recs {
 		states[r.Callee] = r.State
 	}
-	if states["200"] != "NoAnswer" || states["201"] != "CalleeHangUp" || states["202"] != "CalleeHangUp" {
+	if states["200"] != "NoAnswer" || states["201"] != "CalleeHangUp" || states["202"] != "CalleeHangUp" ||
+		states["203"] == "" || states["204"] != "CalleeHangUp" {
 		t.Fatalf("history states %v", states)
 	}
 }

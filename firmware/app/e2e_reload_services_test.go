@@ -3,6 +3,7 @@ package app
 import (
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,10 +16,12 @@ import (
 // testRelay is a loopback SMTP server (go-smtp) that hands over every
 // message it accepts.
 type testRelay struct {
-	srv  *smtp.Server
-	port int
-	got  chan mail
-	done chan struct{}
+	srv     *smtp.Server
+	port    int
+	got     chan mail
+	done    chan struct{}
+	refuse  atomic.Bool // while true every mail is deferred with 451
+	refused atomic.Int32
 }
 
 func startTestRelay(t *testing.T) *testRelay {
@@ -28,7 +31,9 @@ func startTestRelay(t *testing.T) *testRelay {
 		t.Fatal(err)
 	}
 	r := &testRelay{port: ln.Addr().(*net.TCPAddr).Port, got: make(chan mail, 8), done: make(chan struct{})}
-	r.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &mailSession{got: r.got}, nil }))
+	r.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		return &mailSession{got: r.got, refuse: &r.refuse, refused: &r.refused}, nil
+	}))
 	r.srv.Domain = "localhost"
 	go func() { defer close(r.done); _ = r.srv.Serve(ln) }()
 	t.Cleanup(r.close)
@@ -63,8 +68,8 @@ func sendEmail(t *testing.T, a *App, subject string) {
 	}
 }
 
-// TestReloadSMTPRelay: the firmware sends through relay A; A goes down
-// and a mail is queued; the config is changed to relay B and reloaded
+// TestReloadSMTPRelay: the firmware sends through relay A; A defers
+// everything (451) and a mail is queued; the config is changed to relay B and reloaded
 // (what SIGHUP does): the queued mail and a new one arrive at B, the
 // new one with the new sender. Then the smtp section is emptied: SendEmail
 // answers 501.
@@ -77,7 +82,9 @@ func TestReloadSMTPRelay(t *testing.T) {
 
 	sendEmail(t, a, "through A")
 	relayA.next(t, "through A")
-	relayA.close()
+	// A defers every mail (451) rather than closing its port, which
+	// another test's listener could take over meanwhile.
+	relayA.refuse.Store(true)
 	sendEmail(t, a, "queued while A is down")
 	waitFor(t, "a failed attempt at A", func() bool {
 		p := a.svc.mail.Pending()

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,11 +141,20 @@ type mail struct {
 }
 
 type mailSession struct {
-	got chan mail
-	cur mail
+	got     chan mail
+	cur     mail
+	refuse  *atomic.Bool  // when set and true, MAIL FROM gets 451 (a relay that defers)
+	refused *atomic.Int32 // counts the 451s
 }
 
-func (s *mailSession) Mail(from string, _ *smtp.MailOptions) error { s.cur.from = from; return nil }
+func (s *mailSession) Mail(from string, _ *smtp.MailOptions) error {
+	if s.refuse != nil && s.refuse.Load() {
+		s.refused.Add(1)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
+	s.cur.from = from
+	return nil
+}
 func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.cur.to = append(s.cur.to, to)
 	return nil

@@ -156,3 +156,53 @@ func TestSignedRecordAndTransfer(t *testing.T) {
 		t.Fatalf("CallFinished %v", p.form)
 	}
 }
+
+// TestSignedOzMLRequests: the requests whose answer is OzML are signed
+// too. A Call's CallConnected to its Url is signed for the API user who
+// placed it when that user has a notify_secret, else with the API
+// extension's own notify_secret; an IncomingCall to the extension's url
+// with the extension's. (Each application answers with an empty body:
+// the script ends, 480 to a caller.)
+func TestSignedOzMLRequests(t *testing.T) {
+	sipptest.Need(t)
+	t.Parallel()
+	const extSecret = "the-extension-200-notify-secret!"
+	srv, posts := signingApp(t)
+	cfg := signingConfig(t, srv.URL+"/incoming")
+	for i := range cfg.Extensions {
+		if cfg.Extensions[i].Number == "200" {
+			cfg.Extensions[i].NotifySecret = extSecret
+		}
+	}
+	a := startTestApp(t, cfg)
+
+	for _, u := range []struct{ user, password, secret string }{
+		{signerUser, signerPassword, signerSecret},
+		{apiTestUser, apiTestPassword, extSecret},
+	} {
+		answerer := phone(t, a, "103", "uas_answer.xml", "uas_wait.part", map[string]string{}, false)
+		r := apiGet(t, a, "command", "Call", "Dialed", "103", "ApiExtension", "200", "Url", srv.URL+"/connected?app=1",
+			"Username", u.user, "Password", u.password)
+		if r.Code != 200 {
+			t.Fatalf("Call by %s: %d %q", u.user, r.Code, r.Message)
+		}
+		p := nextSigned(t, posts)
+		checkSigned(t, p, notify.CallConnected, u.secret)
+		if p.path != "/connected" || p.form.Get("ApiExtension") != "200" {
+			t.Fatalf("CallConnected by %s: %s %v", u.user, p.path, p.form)
+		}
+		if err := answerer.Wait(); err != nil {
+			t.Fatalf("103 (Call by %s): %v", u.user, err)
+		}
+	}
+
+	c := caller(t, a, "uac_fail.xml", "", "200", map[string]string{"CODE": "480"})
+	p := nextSigned(t, posts)
+	checkSigned(t, p, notify.IncomingCall, extSecret)
+	if p.path != "/incoming" {
+		t.Fatalf("IncomingCall at %s", p.path)
+	}
+	if err := c.Wait(); err != nil {
+		t.Fatalf("101: %v", err)
+	}
+}

@@ -106,6 +106,12 @@ func startTestApp(t *testing.T, cfg config.Config) *App {
 // the UDP listener is always made here.
 func startTestAppWith(t *testing.T, cfg config.Config, lns ua.Listeners) *App {
 	t.Helper()
+	return startTestAppLogging(t, cfg, lns, io.Discard)
+}
+
+// startTestAppLogging is startTestAppWith whose log also goes to log.
+func startTestAppLogging(t *testing.T, cfg config.Config, lns ua.Listeners, log io.Writer) *App {
+	t.Helper()
 	path := filepath.Join(filepath.Dir(cfg.DataDir), "gatepbx.yaml")
 	data, err := config.Marshal(cfg)
 	if err != nil {
@@ -128,7 +134,7 @@ func startTestAppWith(t *testing.T, cfg config.Config, lns ua.Listeners) *App {
 		level = slog.LevelDebug
 	}
 	tw := newTestWriter(t)
-	logger := slog.New(slog.NewTextHandler(tw, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(io.MultiWriter(tw, log), &slog.HandlerOptions{Level: level}))
 	a, err := Start(context.Background(), Options{
 		ConfigPath: path, Logger: logger,
 		Listeners: &lns, APIListener: apiLn,

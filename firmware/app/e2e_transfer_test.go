@@ -145,28 +145,54 @@ func TestAPIBlindTransferFailures(t *testing.T) {
 
 // TestHoldByReInvite: 101 holds with a re-INVITE in each of the three
 // forms; 102 hears music on hold from the appliance while 101 sends
-// nothing, and 101's phone is never told about it; resume restores the
-// bridge.
+// nothing (its echo of the music has audio energy), and 101's phone is
+// never told about it; resume restores the bridge (the last row: 101
+// talks after the resume, and 102's echo of it reaches 101).
 func TestHoldByReInvite(t *testing.T) {
 	sipptest.Need(t)
 	tests := []struct {
 		name, conn, dir, answer string
+		talk                    bool // 101 plays audio after the resume
 	}{
-		{"sendonly", "[media_ip]", "a=sendonly", "a=recvonly"},
-		{"inactive", "[media_ip]", "a=inactive", "a=inactive"},
-		{"c=0.0.0.0", "0.0.0.0", "a=sendrecv", "a=recvonly"},
+		{"sendonly", "[media_ip]", "a=sendonly", "a=recvonly", false},
+		{"inactive", "[media_ip]", "a=inactive", "a=inactive", false},
+		{"c=0.0.0.0", "0.0.0.0", "a=sendrecv", "a=recvonly", false},
+		{"resume restores the bridge", "[media_ip]", "a=sendonly", "a=recvonly", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			a := startTestApp(t, testConfig(t.TempDir()))
 			b := callee(t, a, "uas_answer.xml", "uas_wait.part", 0) // echoes what it hears
-			vars := map[string]string{"HOLDCONN": tc.conn, "HOLDDIR": tc.dir, "ANSWERDIR": tc.answer, "HOLD": "2000", "TALK": "500"}
+			vars := map[string]string{"HOLDCONN": tc.conn, "HOLDDIR": tc.dir, "ANSWERDIR": tc.answer, "HOLD": "2000", "TALK": "500", "RESUMED": ""}
+			if tc.talk {
+				vars["TALK"], vars["RESUMED"] = "3000", `<nop><action><exec play_pcap_audio="`+sipptest.PCAP+`"/></action></nop>`
+			}
 			c := caller(t, a, "uac_dialog.xml", "hold_caller.part", "102", vars)
-			waitBoth(t, c, b)
+			// 102 echoes what reaches it: the level of its RTP is the
+			// level of the music on hold (101 sends nothing while held).
+			var heard energyTap
+			_, calleeEP, ok := a.Core().Endpoints(answeredCallID(t, a, c))
+			if !ok {
+				t.Fatal("no endpoints for the call")
+			}
+			calleeEP.SetAudioTap(heard.tap())
+			waitBoth(t, c, b) // 102's scenario fails on any re-INVITE: it never sees 101's hold SDP
 			rec := lastRecord(t, a, 1)
 			if rec.State != "CallerHangUp" {
 				t.Fatalf("history record %+v, want CallerHangUp", rec)
+			}
+			if tc.talk {
+				// 3 s of talk after the resume: 101's audio reaches 102 and
+				// 102's echo of it comes back to 101.
+				if rec.RTPFromCaller < 50 || rec.RTPToCaller < 50 {
+					t.Fatalf("bridge not restored after the resume: %+v", rec)
+				}
+				return
+			}
+			t.Logf("music on hold at 102: %.1f dBm0", heard.dBm0())
+			if lvl := heard.dBm0(); lvl < -40 {
+				t.Fatalf("music on hold reached 102 at %.1f dBm0, want audio", lvl)
 			}
 			// 101 sent nothing: every packet 102 got was music on hold
 			// (2 s is 100 packets), and 102's echo of it stayed away from
@@ -357,6 +383,9 @@ func TestAPIAttendedTransfer(t *testing.T) {
 	if r := apiGet(t, a, "command", "AttendedTransfer", "TransferredCallId", aID, "TargetCallId", bID); r.Code != 200 {
 		t.Fatalf("AttendedTransfer: %d %q", r.Code, r.Message)
 	}
+	// The handed-over call ends on its own goroutine (its history record,
+	// 101's BYE): it leaves the list a moment after the answer.
+	waitFor(t, "the handed-over call gone", func() bool { return len(apiGet(t, a, "command", "ListActiveCalls").ActiveCalls) == 1 })
 	calls := apiGet(t, a, "command", "ListActiveCalls").ActiveCalls
 	if len(calls) != 1 || calls[0].CallId != bID || calls[0].Source != "102" || calls[0].Destination != "103" || calls[0].CallState != "InCall" {
 		t.Fatalf("active calls after the transfer: %+v", calls)

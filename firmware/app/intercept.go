@@ -28,7 +28,7 @@ func routingInterception(cfg config.API, log *slog.Logger) pbx.InterceptFunc {
 			log.Warn("routing interception: no answer; normal routing", "err", err)
 			return pbx.InterceptRoute{}, false
 		}
-		rt, ok, err := ozml.RouteDecision(body, ozml.DefaultLimits)
+		rt, ok, err := ozml.RouteDecision(body, ozmlLimits(cfg.OzML))
 		switch {
 		case err != nil:
 			log.Warn("routing interception: reply is not OzML; normal routing", "err", err)

@@ -124,7 +124,13 @@ func (m apiCallsMedia) Call(ctx context.Context, c api.CallRequest) (string, err
 	if c.ErrorURL != "" || c.FinishedURL != "" {
 		user = api.UserFrom(ctx)
 	}
-	id, err := m.a.signers.placed.register(user, func() (string, error) { return s.ext.Call(req) })
+	id, err := m.a.signers.placed.register(user, func() (string, error) {
+		id, err := s.ext.Call(req)
+		if err == nil {
+			m.a.rememberScriptUser(api.UserFrom(ctx), id) // its script's requests are signed too (signers.go)
+		}
+		return id, err
+	})
 	return id, originateError(err)
 }
 
@@ -214,8 +220,12 @@ func (a *App) startScripts(cfg config.Config, ports *relay.PortPool, advertise n
 		return fmt.Errorf("script audio: %w", err)
 	}
 	s := &scripts{audio: audio, recordings: filepath.Join(cfg.DataDir, apiext.RecordDir), advertise: advertise}
-	interp := ozml.New(ozmlEnv{&fetch.Loader{ScriptDir: filepath.Join(cfg.DataDir, "scripts")}, a}, ozml.Options{
+	lim := cfg.API.OzML
+	client := &fetch.Client{Secret: a.fetchSecret, Timeout: lim.AnswerTimeout, MaxBody: int64(lim.MaxDocumentBytes)}
+	loader := &fetch.Loader{Poster: client, ScriptDir: filepath.Join(cfg.DataDir, "scripts"), MaxScript: int64(lim.MaxDocumentBytes)}
+	interp := ozml.New(ozmlEnv{loader, a}, ozml.Options{
 		Logger: a.log, DataDir: cfg.DataDir, Bus: bus.New(bus.Limits{}),
+		Limits: ozmlLimits(lim), RejectCode: lim.RejectCode,
 	})
 	s.ext = apiext.New(apiext.Options{
 		Ports: ports, Core: a.core, Interp: interp, Audio: audio, DataDir: cfg.DataDir,
@@ -228,6 +238,15 @@ func (a *App) startScripts(cfg config.Config, ports *relay.PortPool, advertise n
 	a.scripts = s
 	a.core.SetKindOriginator(config.KindAPI, s.ext)
 	return nil
+}
+
+// ozmlLimits are the interpreter's limits from api.ozml.
+func ozmlLimits(c config.OzML) ozml.Limits {
+	return ozml.Limits{
+		MaxDocumentBytes: c.MaxDocumentBytes, MaxDepth: c.MaxDepth, MaxElements: c.MaxElements,
+		MaxLoopIterations: c.MaxLoopIterations, MaxGoToHops: c.MaxGoToHops, MaxRunTime: c.MaxRunTime,
+		MaxVarBytes: c.MaxVariableBytes, MaxRecordDuration: c.MaxRecordDuration,
+	}
 }
 
 // recordingURL is where an application downloads a recording: the API

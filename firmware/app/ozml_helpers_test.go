@@ -41,11 +41,20 @@ type post struct {
 }
 
 // ozmlApp is a loopback application: it answers POSTs to a path with
-// that path's OzML and keeps every request.
+// that path's OzML and keeps every request. A document that is a number
+// is answered as that HTTP status; "slow" is answered after 5 s.
 type ozmlApp struct {
 	srv   *httptest.Server
+	mu    sync.Mutex
 	docs  map[string]string // by path; missing: 404
 	posts chan post
+}
+
+// set changes the document at path.
+func (o *ozmlApp) set(path, doc string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.docs[path] = doc
 }
 
 func newOzmlApp(t *testing.T, docs map[string]string) *ozmlApp {
@@ -60,7 +69,16 @@ func newOzmlApp(t *testing.T, docs map[string]string) *ozmlApp {
 		case o.posts <- post{path: r.URL.Path, form: r.PostForm}:
 		default: // a hostile script's flood: the first ones are kept
 		}
+		o.mu.Lock()
 		doc, ok := o.docs[r.URL.Path]
+		o.mu.Unlock()
+		if doc == "slow" {
+			select {
+			case <-time.After(5 * time.Second):
+			case <-r.Context().Done():
+			}
+			doc = `<Response><Speak>too late</Speak></Response>`
+		}
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -126,10 +144,14 @@ type rtpPhone struct {
 	conn *net.UDPConn
 	mu   sync.Mutex
 	got  []heard
+	keys []byte // RFC 4733 events received, one per event
 	far  netip.AddrPort
 	out  []outFrame // queued, one per 20 ms
-	wg   sync.WaitGroup
-	stop chan struct{}
+	// The last event's timestamp (receive goroutine, under mu).
+	evTS   uint32
+	evSeen bool
+	wg     sync.WaitGroup
+	stop   chan struct{}
 }
 
 // outFrame is one queued packet.
@@ -169,6 +191,10 @@ func (p *rtpPhone) receive() {
 		if err != nil {
 			return
 		}
+		if n >= 16 && buf[1]&0x7f == eventPT {
+			p.event(binary.BigEndian.Uint32(buf[4:]), buf[12])
+			continue
+		}
 		if n < 12 || buf[1]&0x7f != pcmaPT {
 			continue
 		}
@@ -182,6 +208,27 @@ func (p *rtpPhone) receive() {
 		p.got = append(p.got, heard{at: time.Now(), rms: math.Sqrt(sum / float64(max(k, 1)))})
 		p.mu.Unlock()
 	}
+}
+
+// event keeps a received telephone event once: its packets share a
+// timestamp.
+func (p *rtpPhone) event(ts uint32, code byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.evSeen && ts == p.evTS {
+		return
+	}
+	p.evSeen, p.evTS = true, ts
+	if d, ok := stream.EventDigit(code); ok {
+		p.keys = append(p.keys, d)
+	}
+}
+
+// received returns the keys received as RFC 4733 events.
+func (p *rtpPhone) received() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return string(p.keys)
 }
 
 var alawSilence = func() []byte {
@@ -288,6 +335,25 @@ func (p *rtpPhone) loud(from, to time.Time) int {
 		}
 	}
 	return n
+}
+
+// longestQuiet returns the longest stretch between two loud packets heard
+// in [from, to): where it starts (the last loud packet before it) and
+// ends (the next loud one).
+func (p *rtpPhone) longestQuiet(from, to time.Time) (start, end time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var last time.Time
+	for _, h := range p.got {
+		if h.at.Before(from) || !h.at.Before(to) || h.rms <= 300 {
+			continue
+		}
+		if !last.IsZero() && h.at.Sub(last) > end.Sub(start) {
+			start, end = last, h.at
+		}
+		last = h.at
+	}
+	return start, end
 }
 
 // heardAny reports packets received.

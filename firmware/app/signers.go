@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"net/url"
 	"sync"
 
 	"github.com/gatepbx/gatepbx/api"
 	"github.com/gatepbx/gatepbx/api/notify"
+	"github.com/gatepbx/gatepbx/firmware/config"
 )
 
 // Every notification a command of API user U causes (a BlindTransfer's
@@ -82,10 +84,49 @@ func (s *signers) register(user string, start func() (string, error)) (string, e
 }
 
 // notifySigners are the App's tables: transfers for the core's
-// CallFinished of a BlindTransfer, placed for the calls of Call.
+// CallFinished of a BlindTransfer, placed for the calls of Call, scripts
+// for the OzML requests (CallConnected, DtmfEntered, GoTo, ...) of the
+// script a Call runs, until the call ends.
 type notifySigners struct {
 	transfers signers
 	placed    signers
+	scripts   signers
+}
+
+// fetchSecret is the key of fetch.Client for the OzML requests of
+// scripts (the form carries the call's fields): the notify_secret of the
+// API user whose Call placed the call, else that of the call's API
+// extension (config extensions[].notify_secret), else none.
+func (a *App) fetchSecret(_ string, form url.Values) []byte {
+	if id := form.Get("CallId"); id != "" {
+		if user := a.signers.scripts.user(id, false); user != "" {
+			if key := a.notifySecret(user); key != nil {
+				return key
+			}
+		}
+	}
+	if number := form.Get("ApiExtension"); number != "" {
+		for _, x := range a.Config().Extensions {
+			if x.Number == number && x.Kind == config.KindAPI && x.NotifySecret != "" {
+				return []byte(x.NotifySecret)
+			}
+		}
+	}
+	return nil
+}
+
+// rememberScriptUser records user as the one whose Call placed callID,
+// until the call ends.
+func (a *App) rememberScriptUser(user, callID string) {
+	if user == "" {
+		return
+	}
+	a.signers.scripts.set(callID, user)
+	ended := a.core.Ended(callID)
+	go func() {
+		<-ended
+		a.signers.scripts.set(callID, "")
+	}()
 }
 
 // signFor sets n.Secret to the notify_secret of user (none for "").

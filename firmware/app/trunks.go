@@ -29,12 +29,14 @@ const trunkRequestTimeout = 5 * time.Second
 // user agent's own client (so the provider's calls come back to our
 // listener) and the core's TrunkOriginator for routes of kind trunk.
 type trunkSet struct {
-	set *trunk.Set
-	sip *ua.Server
+	set     *trunk.Set
+	sip     *ua.Server
+	inbound *trunk.Inbound // the providers' calls: recogniser and DID map
 }
 
-// startTrunks makes the trunks of cfg (runTrunks registers them);
-// trunks are fixed until a restart.
+// startTrunks makes the trunks of cfg (runTrunks registers them); a
+// reload changes their inbound settings (reloadInbound), the rest needs
+// a restart.
 func (a *App) startTrunks(cfg config.Config) error {
 	if len(cfg.Trunks) == 0 {
 		return nil
@@ -52,42 +54,76 @@ func (a *App) startTrunks(cfg config.Config) error {
 	if !ok {
 		return fmt.Errorf("trunks: no SIP %s listener to register from", transport)
 	}
+	in := a.startInbound(cfg.Trunks)
 	set, err := trunk.NewSet(cfg.Trunks, trunk.Options{
 		Client: cli, Contact: contact, Logger: a.log, RequestTimeout: trunkRequestTimeout,
 		OnChange: func(s trunk.Status) {
 			a.log.Info("trunk status", "trunk", s.Trunk, "state", string(s.State), "err", s.LastError)
 		},
+		// The registrar host is looked up again before every REGISTER,
+		// so the provider's calls are recognised after it moves.
+		BeforeRegister: func(ctx context.Context, name string) {
+			if err := in.Resolve(ctx, name); err != nil {
+				a.log.Warn("trunks: registrar not resolved, keeping its last addresses", "err", err)
+			}
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("trunks: %w", err)
 	}
-	a.routes.trunks = &trunkSet{set: set, sip: a.sip}
-	a.startInbound(cfg.Trunks)
+	a.routes.trunks = &trunkSet{set: set, sip: a.sip, inbound: in}
 	return nil
 }
 
 // startInbound lets the providers' calls in: their INVITEs are recognised
-// by source (sip/trunk Inbound, registrar hosts resolved once, here) and
-// routed by DID by the core.
-func (a *App) startInbound(trunks []trunk.Config) {
+// by source (sip/trunk Inbound) and routed by DID by the core.
+func (a *App) startInbound(trunks []trunk.Config) *trunk.Inbound {
 	ctx, cancel := context.WithTimeout(context.Background(), trunkRequestTimeout)
 	defer cancel()
-	in, err := trunk.NewInbound(ctx, trunks, func(ctx context.Context, host string) ([]netip.Addr, error) {
-		return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	})
+	in, err := trunk.NewInbound(ctx, trunks, resolveHost)
 	if err != nil {
 		a.log.Warn("trunks: calls from some providers will not be recognised", "err", err)
 	}
 	a.sip.SetTrunkMatcher(in)
 	a.core.SetInboundRoutes(in.Route)
+	return in
+}
+
+// reloadInbound applies a reloaded config's trunk inbound settings (DIDs,
+// inbound_default, registrar hosts) to the recogniser of the providers'
+// calls; registration settings change after a restart.
+func (a *App) reloadInbound(cfg config.Config) {
+	if a.routes.trunks == nil {
+		if len(cfg.Trunks) > 0 {
+			a.log.Warn("reload: new trunks take effect after a restart")
+		}
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), trunkRequestTimeout)
+	defer cancel()
+	if err := a.routes.trunks.inbound.Reconfigure(ctx, cfg.Trunks); err != nil {
+		a.log.Warn("reload: calls from some providers will not be recognised", "err", err)
+	}
+}
+
+func resolveHost(ctx context.Context, host string) ([]netip.Addr, error) {
+	return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
 }
 
 // runTrunks starts registering, once the SIP listeners serve (the
 // answers arrive there).
 func (a *App) runTrunks() {
-	if a.routes.trunks != nil {
-		a.routes.trunks.set.Start()
+	if a.routes.trunks == nil {
+		return
 	}
+	// The first REGISTER leaves from the UDP listener: wait until it
+	// serves, or it fails and waits out a backoff.
+	ctx, cancel := context.WithTimeout(context.Background(), trunkRequestTimeout)
+	defer cancel()
+	if err := a.sip.UDPReady(ctx); err != nil {
+		a.log.Warn("trunks: registering before the UDP listener serves", "err", err)
+	}
+	a.routes.trunks.set.Start()
 }
 
 // stopTrunks unregisters every trunk (shutdown, before the SIP transports

@@ -36,6 +36,8 @@ type Config struct {
 	GSM        GSM         `yaml:"gsm"`
 	SMS        SMS         `yaml:"sms"`
 	Extensions []Extension `yaml:"extensions"`
+	// Analog holds the analog ports' settings: recall ring, FXO inbound.
+	Analog Analog `yaml:"analog"`
 	// Dialplan is routing beyond the extensions: routes, ring groups,
 	// forwarding rules and feature codes.
 	Dialplan dialplan.Config `yaml:"dialplan"`
@@ -108,6 +110,8 @@ type API struct {
 	// RoutingInterceptionTimeout bounds each question; no answer in time
 	// keeps the normal routing.
 	RoutingInterceptionTimeout time.Duration `yaml:"routing_interception_timeout"`
+	// OzML bounds the scripts of API extensions (see OzML).
+	OzML OzML `yaml:"ozml"`
 }
 
 // APIUser is one account of the HTTP API.
@@ -146,6 +150,10 @@ type Extension struct {
 	// pickup code (*8) answers calls ringing extensions of the same group.
 	// Extensions that leave it empty share one default group.
 	PickupGroup string `yaml:"pickup_group,omitempty"`
+	// NotifySecret (KindAPI only), when set, signs the requests the
+	// extension's scripts send (IncomingCall, CallConnected, DtmfEntered,
+	// GoTo, ...) unless an API user's secret signs them (api/API.md).
+	NotifySecret string `yaml:"notify_secret,omitempty"`
 }
 
 // Defaults returns the configuration used for every option the file leaves
@@ -185,11 +193,13 @@ func Defaults() Config {
 			BindAddress:                "0.0.0.0",
 			Port:                       9509,
 			RoutingInterceptionTimeout: 3 * time.Second,
+			OzML:                       defaultOzML,
 		},
 		History: History{MaxRecords: 10000},
 		SMTP:    SMTP{Security: SecurityStartTLS},
 		GSM:     GSM{Baud: 115200, HealthInterval: time.Minute, CommandTimeout: 10 * time.Second},
 		SMS:     SMS{SIPMessage: true},
+		Analog:  Analog{RecallTimeout: 30 * time.Second},
 	}
 }
 

@@ -333,7 +333,7 @@ gatepbx.yaml:7: sip.user_agent: required`,
 			yaml: "data_dir: \"\"\nboard: \"\"\nregion: nz\nlog_level: verbose\nhistory:\n  max_records: 0\n",
 			want: `gatepbx.yaml:1: data_dir: required
 gatepbx.yaml:2: board: required (use "sim" for the simulated board)
-gatepbx.yaml:3: region: unknown region "nz" (allowed: us, uk, eu, de, fr, au)
+gatepbx.yaml:3: region: unknown region "nz" (allowed: us, uk, eu, de, fr, au, hu)
 gatepbx.yaml:4: log_level: unknown level "verbose" (allowed: debug, info, warn, error)
 gatepbx.yaml:6: history.max_records: must be greater than 0, got 0`,
 		},
@@ -531,7 +531,7 @@ func TestParseErrorFields(t *testing.T) {
 	}
 	want := []Error{
 		{File: "gatepbx.yaml", Line: 3, Field: "sip.udp_port", Problem: `expected a whole number, got "abc"`},
-		{File: "gatepbx.yaml", Line: 4, Field: "region", Problem: `unknown region "xx" (allowed: us, uk, eu, de, fr, au)`},
+		{File: "gatepbx.yaml", Line: 4, Field: "region", Problem: `unknown region "xx" (allowed: us, uk, eu, de, fr, au, hu)`},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d errors %v, want %d", len(got), got, len(want))
@@ -562,7 +562,7 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Load(bad)
-	if want := bad + `:2: region: unknown region "xx" (allowed: us, uk, eu, de, fr, au)`; err == nil || err.Error() != want {
+	if want := bad + `:2: region: unknown region "xx" (allowed: us, uk, eu, de, fr, au, hu)`; err == nil || err.Error() != want {
 		t.Errorf("Load(bad) = %v, want %s", err, want)
 	}
 

@@ -26,6 +26,7 @@ var regions = []region{
 	{"de", "Germany"},
 	{"fr", "France"},
 	{"au", "Australia"},
+	{"hu", "Hungary"},
 }
 
 type logLevel struct {
@@ -127,6 +128,7 @@ func validate(c *Config, src *source) []*Error {
 	k.extensions(c.Extensions)
 	k.portConflicts(c)
 	k.dialplan(c)
+	k.analog(c)
 	return k.errs
 }
 
@@ -240,6 +242,7 @@ func (k *checker) api(a *API) {
 	if t := a.RoutingInterceptionTimeout; t < 100*time.Millisecond || t > 30*time.Second {
 		k.addf("api.routing_interception_timeout", "must be 100ms to 30s, got %s", t)
 	}
+	k.ozml(&a.OzML)
 	firstUser := map[string]int{}
 	for i, u := range a.Users {
 		field := indexPath("api.users", i)
@@ -271,13 +274,7 @@ func (k *checker) api(a *API) {
 			}
 			seenCommand[strings.ToLower(cmd)] = true
 		}
-		switch n := utf8.RuneCountInString(u.NotifySecret); {
-		case u.NotifySecret == "":
-		case n < minNotifySecretLen || len(u.NotifySecret) > maxNotifySecretLen:
-			k.addf(field+".notify_secret", "must be %d to %d characters, got %d", minNotifySecretLen, maxNotifySecretLen, n)
-		case !utf8.ValidString(u.NotifySecret) || hasControl(u.NotifySecret):
-			k.addf(field+".notify_secret", "must be valid UTF-8 without control characters")
-		}
+		k.notifySecret(field, u.NotifySecret)
 		for j, network := range u.AllowedNetworks {
 			nf := indexPath(field+".allowed_networks", j)
 			p, err := netip.ParsePrefix(network)
@@ -326,6 +323,7 @@ func (k *checker) extensions(exts []Extension) {
 			k.unused(field, e.Kind, "port", e.Port)
 			k.unused(field, e.Kind, "url", e.URL)
 			k.unused(field, e.Kind, "script", e.Script)
+			k.unused(field, e.Kind, "notify_secret", e.NotifySecret)
 			if e.SRTP != "" {
 				k.oneOf(field+".srtp", e.SRTP, srtpPolicies)
 			}
@@ -346,6 +344,7 @@ func (k *checker) extensions(exts []Extension) {
 			k.unused(field, e.Kind, "url", e.URL)
 			k.unused(field, e.Kind, "script", e.Script)
 			k.unused(field, e.Kind, "srtp", e.SRTP)
+			k.unused(field, e.Kind, "notify_secret", e.NotifySecret)
 		case KindAPI:
 			switch {
 			case e.URL == "" && e.Script == "":
@@ -364,11 +363,23 @@ func (k *checker) extensions(exts []Extension) {
 			k.unused(field, e.Kind, "password", e.Password)
 			k.unused(field, e.Kind, "port", e.Port)
 			k.unused(field, e.Kind, "srtp", e.SRTP)
+			k.notifySecret(field, e.NotifySecret)
 		case "":
 			k.addf(field+".kind", "required (one of %s)", strings.Join(extensionKinds, ", "))
 		default:
 			k.addf(field+".kind", "unknown kind %q (allowed: %s)", e.Kind, strings.Join(extensionKinds, ", "))
 		}
+	}
+}
+
+// notifySecret checks the notify_secret under field (empty: none).
+func (k *checker) notifySecret(field, secret string) {
+	switch n := utf8.RuneCountInString(secret); {
+	case secret == "":
+	case n < minNotifySecretLen || len(secret) > maxNotifySecretLen:
+		k.addf(field+".notify_secret", "must be %d to %d characters, got %d", minNotifySecretLen, maxNotifySecretLen, n)
+	case !utf8.ValidString(secret) || hasControl(secret):
+		k.addf(field+".notify_secret", "must be valid UTF-8 without control characters")
 	}
 }
 

@@ -27,7 +27,7 @@ func TestValidateBuiltInCode(t *testing.T) {
 	}{
 		{"valid", func(c *Config) {}, ""},
 		{"empty board", func(c *Config) { c.Board = "" }, `board: required (use "sim" for the simulated board)`},
-		{"unknown region", func(c *Config) { c.Region = "US" }, `region: unknown region "US" (allowed: us, uk, eu, de, fr, au)`},
+		{"unknown region", func(c *Config) { c.Region = "US" }, `region: unknown region "US" (allowed: us, uk, eu, de, fr, au, hu)`},
 		{
 			"duplicate number",
 			func(c *Config) { c.Extensions[3].Number = "101" },
@@ -78,6 +78,17 @@ func TestValidateBuiltInCode(t *testing.T) {
 			"notify secret with a line break",
 			func(c *Config) { c.API.Users[0].NotifySecret = "0123456789\nabcdef" },
 			"api.users[0].notify_secret: must be valid UTF-8 without control characters",
+		},
+		{"extension notify secret", func(c *Config) { c.Extensions[3].NotifySecret = "0123456789abcdef" }, ""},
+		{
+			"extension notify secret too short",
+			func(c *Config) { c.Extensions[3].NotifySecret = "short" },
+			"extensions[3].notify_secret: must be 16 to 256 characters, got 5",
+		},
+		{
+			"notify secret on a SIP extension",
+			func(c *Config) { c.Extensions[0].NotifySecret = "0123456789abcdef" },
+			`extensions[0].notify_secret: not used by kind "sip"; remove it`,
 		},
 		{
 			"display name with CRLF",

@@ -148,6 +148,15 @@ func Open(opts Options) (*Queue, error) {
 	if err := q.load(q.failedDir, q.failed); err != nil {
 		return nil, err
 	}
+	// After a start every queued mail is tried at once (the relay or the
+	// network may have been fixed with the restart); its backoff goes on
+	// from its attempt count. MaxAge still counts from acceptance.
+	now := opts.Clock.Now()
+	for _, st := range q.pending {
+		if st.NextAttempt.After(now) {
+			st.NextAttempt = now
+		}
+	}
 	return q, nil
 }
 

@@ -111,6 +111,11 @@ func (c *Core) joinCalls(ctx context.Context, aID string, aSide int, bID string,
 			report.Finish(code, reason)
 		}
 	}
+	// Once the first call has handed its party over, the second must take
+	// it in: a requester giving up between the two steps would otherwise
+	// strand the party with no audio and no BYE. Both steps are quick
+	// commands to the calls' own goroutines, which always answer (or end).
+	ctx = context.WithoutCancel(ctx)
 	var moved party
 	if err := c.ask(ctx, aID, command{kind: cmdDetach, join: &join{side: aSide, target: bID, report: report, moved: &moved}}); err != nil {
 		finish(503, "Service Unavailable")

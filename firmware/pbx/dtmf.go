@@ -153,7 +153,7 @@ func (c *Call) relayKey(i int, key byte) {
 	if !far.present() {
 		return
 	}
-	if r, ok := far.leg.(KeyReceiver); ok {
+	if r, ok := keyReceiver(far.leg); ok {
 		r.ReceiveKey(key)
 		return
 	}

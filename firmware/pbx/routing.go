@@ -217,7 +217,54 @@ func (c *Core) forwardTo(rt *Routing, chain *dialplan.Chain, ext string, cond di
 	if err != nil {
 		return nil, err
 	}
-	return c.routeDialled(rt, chain, target, from, formats)
+	leg, err := c.routeDialled(rt, chain, target, from, formats)
+	if err != nil {
+		return nil, err
+	}
+	return c.namedLeg(leg, target), nil
+}
+
+// namedLeg makes leg, routed to the extension number, tell who answered:
+// a hunt (AnsweredBy) and a SIP leg (Callee) do so themselves; an analog
+// or API extension's leg is wrapped to name number.
+func (c *Core) namedLeg(leg CalleeLeg, number string) CalleeLeg {
+	if _, ok := leg.(*hunt); ok {
+		return leg
+	}
+	if _, ok := leg.(interface{ Callee() string }); ok {
+		return leg
+	}
+	if _, ext := c.Directory().Lookup(number); !ext {
+		return leg
+	}
+	return numberedLeg{CalleeLeg: leg, number: number}
+}
+
+// numberedLeg is the callee leg of an analog or API extension reached by
+// forwarding, with the number of the extension it rings (answeredAs).
+// Events, Done and media are the leg's own (an unbuffered Events channel
+// keeps Settled's guarantee); BindCall and ReceiveKey reach it too.
+type numberedLeg struct {
+	CalleeLeg
+	number string
+}
+
+func (l numberedLeg) Callee() string         { return l.number }
+func (l numberedLeg) BindCall(callID string) { bindCall(l.CalleeLeg, callID) }
+
+// keyReceiver is the KeyReceiver behind leg, if any: the leg itself, or
+// the extension's leg a forward (numberedLeg) or a hunt's winner wraps.
+func keyReceiver(leg Leg) (KeyReceiver, bool) {
+	switch l := leg.(type) {
+	case numberedLeg:
+		leg = l.CalleeLeg
+	case *hunt:
+		l.mu.Lock()
+		leg = l.cur
+		l.mu.Unlock()
+	}
+	r, ok := leg.(KeyReceiver)
+	return r, ok
 }
 
 // forwardHop follows ext's rule for cond through the chain to the number

@@ -55,7 +55,7 @@ func (c *Call) startTransfer(from int, target string, report ua.TransferReport) 
 	clock := c.core.opts.Clock
 	c.xfer = &transfer{
 		from: from, target: target, leg: leg, report: report, sound: SoundRingback,
-		timer: clock.After(c.core.opts.RingTimeout), start: clock.Now(),
+		timer: c.core.ringTimer(leg), start: clock.Now(), // a forwarding target's hops ring their own time
 	}
 	c.core.log.Info("blind transfer", "call", c.id, "transferor", c.parties[from].number, "transferee", s.number, "target", target)
 	c.publish()
@@ -116,12 +116,13 @@ func (c *Call) completeTransfer() {
 	c.core.record(seg, "")
 
 	c.stopSound(x.from)
-	c.parties[x.from] = party{leg: x.leg, number: x.target, name: c.core.Directory().DisplayName(x.target)}
+	answered := c.core.answeredAs(x.leg, x.target) // a forwarding target: who answered
+	c.parties[x.from] = party{leg: x.leg, number: answered, name: c.core.Directory().DisplayName(answered)}
 	c.parties[1-x.from].apiHeld, c.parties[1-x.from].holding = false, false
 	if x.from == callerSide {
-		c.rec.Caller, c.rec.CallerName = x.target, c.parties[x.from].name
+		c.rec.Caller, c.rec.CallerName = answered, c.parties[x.from].name
 	} else {
-		c.rec.Callee = x.target
+		c.rec.Callee = answered
 	}
 	c.rec.Dialed, c.rec.Start, c.rec.Answer = x.target, x.start, now
 	c.publish()

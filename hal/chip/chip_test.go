@@ -47,7 +47,7 @@ type echo struct{}
 func (echo) Transfer(w byte) byte { return w + 1 }
 
 func TestDeviceSafeStateRule(t *testing.T) {
-	reset := chiptest.NewPin("RESET")
+	reset := chiptest.NewReset("RESET")
 	port := &chiptest.Port{Model: echo{}}
 	errSafe := errors.New("safe")
 	safeWrites := 0
@@ -72,7 +72,7 @@ func TestDeviceSafeStateRule(t *testing.T) {
 	if err := d.Do("step", func() error { return nil }); !errors.Is(err, errSafe) {
 		t.Errorf("Do after an error = %v, want the safe-state error", err)
 	}
-	if l := reset.Levels(); l[len(l)-1] != gpio.Low || safeWrites != 1 {
+	if l := reset.Read(); l != gpio.Low || safeWrites != 1 {
 		t.Errorf("reset %v, safe writes %d", l, safeWrites)
 	}
 	if err := d.Close(); err != nil || safeWrites != 1 {
@@ -91,10 +91,13 @@ func TestPollUntilAndWait(t *testing.T) {
 	if (chip.Pins{}).Wait(ctx, time.Hour) {
 		t.Error("Wait on a cancelled context returned true")
 	}
-	irq := chiptest.NewPin("IRQ")
-	irq.Edge()
+	irq := chiptest.NewIRQ("IRQ")
+	chiptest.FallingEdge(irq)
 	if !(chip.Pins{IRQ: irq}).Wait(context.Background(), time.Hour) {
 		t.Error("Wait did not return on an edge")
+	}
+	if irq.Read() != gpio.Low {
+		t.Error("the interrupt line does not read low after its falling edge")
 	}
 	if err := (chip.Pins{}).ResetPulse(func(time.Duration) {}, 0, 0); err == nil {
 		t.Error("ResetPulse without a reset pin succeeded")

@@ -1,10 +1,6 @@
 package cid
 
-import (
-	"fmt"
-
-	"github.com/gatepbx/gatepbx/media/tone"
-)
+import "github.com/gatepbx/gatepbx/media/tone"
 
 // DTASSpec is the ETSI dual-tone alerting signal, 2130 + 2750 Hz for 100 ms
 // (EN 300 659-1 allows 88-110 ms), played once.
@@ -12,15 +8,5 @@ const DTASSpec = "!2130+2750/100"
 
 // RenderDTAS returns the DT-AS alert tone at level dBm0 per component.
 func RenderDTAS(level float64) ([]int16, error) {
-	t, err := tone.Parse(DTASSpec, level)
-	if err != nil {
-		return nil, fmt.Errorf("cid: DT-AS: %w", err)
-	}
-	g, err := tone.NewGenerator(t)
-	if err != nil {
-		return nil, fmt.Errorf("cid: DT-AS: %w", err)
-	}
-	out := make([]int16, tone.SampleRate/10)
-	g.Fill(out)
-	return out, nil
+	return renderAlert("DT-AS", DTASSpec, tone.SampleRate/10, level)
 }

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"os"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"periph.io/x/conn/v3/conntest"
 	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
 	"periph.io/x/conn/v3/spi"
 	"periph.io/x/conn/v3/spi/spitest"
 
@@ -27,14 +27,16 @@ func testConfig(t *testing.T, country string) Config {
 	return Config{Name: "daa0", Hz: 1_000_000, Mode: spi.Mode3, Format: chip.ALaw, Slot: 3, Country: c, Sleep: func(time.Duration) {}, Poll: time.Hour}
 }
 
+// rig is a fake DAA behind chiptest.Port with periph's gpiotest pins for
+// its reset and interrupt lines.
 type rig struct {
 	port       *chiptest.Port
 	chip       *daatest.Chip
-	reset, irq *chiptest.Pin
+	reset, irq *gpiotest.Pin
 }
 
 func newRig() *rig {
-	r := &rig{reset: chiptest.NewPin("GPIO22"), irq: chiptest.NewPin("GPIO23")}
+	r := &rig{reset: chiptest.NewReset("GPIO22"), irq: chiptest.NewIRQ("GPIO23")}
 	r.chip = daatest.NewChip(r.reset)
 	r.port = &chiptest.Port{Model: r.chip}
 	return r
@@ -42,14 +44,19 @@ func newRig() *rig {
 
 func (r *rig) pins() chip.Pins { return chip.Pins{Reset: r.reset, IRQ: r.irq} }
 
-func (r *rig) lastReset() gpio.Level {
-	l := r.reset.Levels()
-	return l[len(l)-1]
+// config is testConfig with the chip seeing its reset line while the
+// driver waits.
+func (r *rig) config(t *testing.T, country string) Config {
+	c := testConfig(t, country)
+	c.Sleep = func(d time.Duration) { r.chip.Sleep(d) }
+	return c
 }
+
+func (r *rig) lastReset() gpio.Level { return r.reset.Read() }
 
 func TestOpenInitialises(t *testing.T) {
 	r := newRig()
-	d, err := Open(r.port, r.pins(), testConfig(t, "HUNGARY"))
+	d, err := Open(r.port, r.pins(), r.config(t, "HUNGARY"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +78,11 @@ func TestOpenInitialises(t *testing.T) {
 			t.Errorf("%s: register %d = 0x%02x, want 0x%02x", c.name, c.reg, got, c.want)
 		}
 	}
-	if got, want := r.reset.Levels(), []gpio.Level{gpio.Low, gpio.Low, gpio.High}; !reflect.DeepEqual(got, want) {
-		t.Errorf("reset levels %v, want %v", got, want)
+	if got := r.chip.ResetPulses(); got != 1 || r.reset.Read() != gpio.High {
+		t.Errorf("chip saw %d reset pulses, reset pin %v after Open; want 1 pulse, released", got, r.reset.Read())
+	}
+	if r.irq.Pull() != gpio.PullUp {
+		t.Errorf("irq pull %v, want pull-up", r.irq.Pull())
 	}
 	if err := d.SetHook(true); err != nil || r.chip.Reg(regDAAControl) != offHook {
 		t.Errorf("SetHook(true) = %v, register 0x%02x", err, r.chip.Reg(regDAAControl))
@@ -111,7 +121,7 @@ func TestOpenFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig()
 			tt.bend(r)
-			d, err := Open(r.port, r.pins(), testConfig(t, "FCC"))
+			d, err := Open(r.port, r.pins(), r.config(t, "FCC"))
 			if d != nil || !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.cause) {
 				t.Fatalf("Open = %v, %v; want %v mentioning %q", d, err, tt.want, tt.cause)
 			}
@@ -141,7 +151,7 @@ func (s *sink) Fault(err error)   { s.faults <- err }
 
 func TestServe(t *testing.T) {
 	r := newRig()
-	d, err := Open(r.port, r.pins(), testConfig(t, "GERMANY"))
+	d, err := Open(r.port, r.pins(), r.config(t, "GERMANY"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,12 +166,12 @@ func TestServe(t *testing.T) {
 		t.Fatalf("initial status ring %v volts %d", on, v)
 	}
 	r.chip.SetLine(true, 48)
-	r.irq.Edge()
+	chiptest.FallingEdge(r.irq)
 	if on := <-s.rings; !on {
 		t.Fatal("ring not reported")
 	}
 	r.chip.SetLine(false, -48)
-	r.irq.Edge()
+	chiptest.FallingEdge(r.irq)
 	if on, v := <-s.rings, <-s.volts; on || v != -48 {
 		t.Fatalf("ring %v volts %d after reversal", on, v)
 	}
@@ -169,7 +179,7 @@ func TestServe(t *testing.T) {
 		t.Error("interrupt source not cleared")
 	}
 	r.port.SetFailAfter(r.port.Transfers())
-	r.irq.Edge()
+	chiptest.FallingEdge(r.irq)
 	if err := <-s.faults; !errors.Is(err, chiptest.ErrInjected) {
 		t.Errorf("fault %v", err)
 	}
@@ -185,7 +195,7 @@ func TestGoldenInit(t *testing.T) {
 	const path = "testdata/si3050_init.golden"
 	r := newRig()
 	rec := &spitest.Record{Port: r.port}
-	if _, err := Open(rec, r.pins(), testConfig(t, "HUNGARY")); err != nil {
+	if _, err := Open(rec, r.pins(), r.config(t, "HUNGARY")); err != nil {
 		t.Fatal(err)
 	}
 	header := "# si3050 Open: A-law, slot 3, country HUNGARY. One byte per chip-select frame.\n"

@@ -152,6 +152,9 @@ func (e *engine) handleLine(l string) {
 		e.onURC(u)
 		return
 	}
+	if strings.TrimSpace(l) == ">" && e.takePrompt() {
+		return // the prompt, with a line (a URC) right behind it in the same read
+	}
 	e.mu.Lock()
 	r := e.cur
 	if r != nil {

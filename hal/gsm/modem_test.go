@@ -256,37 +256,21 @@ func TestIncoming(t *testing.T) {
 // for orders a simulator does not produce on demand: URCs inside a
 // response, a +CMT arriving just before a final result.
 func TestEngineRouting(t *testing.T) {
-	drv, modem := pipePair()
-	script := newScript(t, modem)
 	got := make(chan gsm.Message, 4)
-	done := make(chan *gsm.Modem, 1)
-	go func() {
-		m, err := gsm.Open(context.Background(), drv, gsm.Options{
-			CommandTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler),
-			OnMessage: func(m gsm.Message) { got <- m },
-		})
-		if err != nil {
-			t.Error(err)
-		}
-		done <- m
-	}()
 	deliver, _ := pdu.Deliver{From: "+3612", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Text: "inside"}.Encode()
 	hexPDU := strings.ToUpper(hexString(deliver))
-	script.expect("AT", "AT\r\r\nOK\r\n") // echo on
-	script.expect("ATE0", "ATE0\r\r\nOK\r\n")
-	script.expect("AT+CMEE=1", "\r\nOK\r\n")
-	script.expect("AT+CMGF=0", "\r\n+CREG: 2\r\n\r\nOK\r\n") // URC before OK
-	script.expect("AT+CNMI=2,1,0,1,0", "\r\nOK\r\n")
-	script.expect("AT+CREG=1", "\r\nOK\r\n")
-	script.expect("AT+CSQ", "\r\n+CSQ: 11,99\r\n\r\n+CMT: ,20\r\n"+hexPDU+"\r\n\r\nOK\r\n") // +CMT inside a response
-	script.expect("AT+CREG?", "\r\n+CREG: 1,5\r\n\r\nOK\r\n")
-	script.expect("AT+COPS?", "\r\n+CME ERROR: 30\r\n")
-	script.expect("AT+CMGL=4", "\r\nOK\r\n")
-	m := <-done
-	if m == nil {
-		t.FailNow()
-	}
-	defer m.Close()
+	m, _ := openScripted(t, func(o *gsm.Options) { o.OnMessage = func(m gsm.Message) { got <- m } }, [][2]string{
+		{"AT", "AT\r\r\nOK\r\n"}, // echo on
+		{"ATE0", "ATE0\r\r\nOK\r\n"},
+		{"AT+CMEE=1", "\r\nOK\r\n"},
+		{"AT+CMGF=0", "\r\n+CREG: 2\r\n\r\nOK\r\n"}, // URC before OK
+		{"AT+CNMI=2,1,0,1,0", "\r\nOK\r\n"},
+		{"AT+CREG=1", "\r\nOK\r\n"},
+		{"AT+CSQ", "\r\n+CSQ: 11,99\r\n\r\n+CMT: ,20\r\n" + hexPDU + "\r\n\r\nOK\r\n"}, // +CMT inside a response
+		{"AT+CREG?", "\r\n+CREG: 1,5\r\n\r\nOK\r\n"},
+		{"AT+COPS?", "\r\n+CME ERROR: 30\r\n"},
+		{"AT+CMGL=4", "\r\nOK\r\n"},
+	})
 	select {
 	case msg := <-got:
 		if msg.Text != "inside" || msg.From != "+3612" {
@@ -299,6 +283,70 @@ func TestEngineRouting(t *testing.T) {
 	if h.RSSI != 11 || h.Registration != gsm.Roaming || h.Operator != "" {
 		t.Errorf("health %+v", h)
 	}
+}
+
+// TestPromptThenURC: a modem may put an unsolicited line right behind
+// the AT+CMGS prompt, in the same write; the prompt must still be seen
+// (the message once hung there until its timeout).
+func TestPromptThenURC(t *testing.T) {
+	const ok = "\r\nOK\r\n"
+	m, script := openScripted(t, nil, [][2]string{
+		{"AT", ok}, {"ATE0", ok}, {"AT+CMEE=1", ok}, {"AT+CMGF=0", ok}, {"AT+CNMI=2,1,0,1,0", ok}, {"AT+CREG=1", ok},
+		{"AT+CSQ", "\r\n+CSQ: 20,99\r\n" + ok}, {"AT+CREG?", "\r\n+CREG: 1,1\r\n" + ok}, {"AT+COPS?", ok}, {"AT+CMGL=4", ok},
+	})
+	sent := make(chan error, 1)
+	go func() {
+		_, err := m.Send(context.Background(), "+3612", "hi", gsm.SendOptions{})
+		sent <- err
+	}()
+	for _, reply := range []string{"\r\n> \r\n+CREG: 5\r\n", "\r\n+CMGS: 7\r\n\r\nOK\r\n"} { // AT+CMGS=n, then the PDU
+		select {
+		case <-script.lines:
+		case <-time.After(wait):
+			t.Fatal("driver sent nothing")
+		}
+		if _, err := io.WriteString(script.port, reply); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-sent:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(wait):
+		t.Fatal("the PDU was never sent after the prompt")
+	}
+}
+
+// openScripted opens a modem (options changed by opt) on a scripted port
+// that answers the start-up commands with replies ({command, reply}),
+// and closes it at the end of the test.
+func openScripted(t *testing.T, opt func(*gsm.Options), replies [][2]string) (*gsm.Modem, *script) {
+	t.Helper()
+	drv, port := pipePair()
+	script := newScript(t, port)
+	o := gsm.Options{CommandTimeout: 5 * time.Second, Logger: slog.New(slog.DiscardHandler)}
+	if opt != nil {
+		opt(&o)
+	}
+	done := make(chan *gsm.Modem, 1)
+	go func() {
+		m, err := gsm.Open(context.Background(), drv, o)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- m
+	}()
+	for _, r := range replies {
+		script.expect(r[0], r[1])
+	}
+	m := <-done
+	if m == nil {
+		t.FailNow()
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, script
 }
 
 // pipePair returns the driver's and the scripted modem's ends.
@@ -333,7 +381,7 @@ func newScript(t *testing.T, port io.ReadWriteCloser) *script {
 		for {
 			n, err := port.Read(buf)
 			for _, c := range buf[:n] {
-				if c == '\r' {
+				if c == '\r' || c == 0x1a { // a command line, or a PDU after the prompt
 					s.lines <- string(line)
 					line = nil
 					continue

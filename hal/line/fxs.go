@@ -52,6 +52,8 @@ type FXS struct {
 	// txAudio is caller-ID or alert audio being played to the phone; it
 	// takes precedence over the consumer's frames.
 	txAudio []int16
+	// offHook is a call-waiting caller-ID exchange in progress.
+	offHook *offHook
 
 	det    *dtmf.Detector // used only by the RxFrame caller
 	dtmfEv []dtmf.Event
@@ -179,6 +181,7 @@ func (p *FXS) hangUp() {
 	p.hook = hookOn
 	p.breakTimer = nil
 	p.pulses = 0 // a digit cut short by hanging up is noise
+	p.endOffHookLocked()
 	p.drainTx()
 	p.emitLocked(hal.Event{Type: hal.OnHook, At: p.breakStart})
 }
@@ -496,7 +499,8 @@ func (p *FXS) Ringing() (ringing, bellOn bool) {
 // it once per frame.
 func (p *FXS) TxFrame(f *hal.Frame) {
 	p.mu.Lock()
-	if n := len(p.txAudio); n > 0 {
+	off := p.hook != hookOn
+	if n := len(p.txAudio); n > 0 || p.offHook != nil && off {
 		k := copy(f[:], p.txAudio)
 		clear(f[k:])
 		p.txAudio = p.txAudio[k:]
@@ -504,9 +508,11 @@ func (p *FXS) TxFrame(f *hal.Frame) {
 			p.txAudio = nil
 		}
 		p.mu.Unlock()
+		if off { // the far party is muted, not delayed
+			p.drainTx()
+		}
 		return
 	}
-	off := p.hook != hookOn
 	p.mu.Unlock()
 	if !off {
 		*f = hal.Frame{}
@@ -527,14 +533,18 @@ func (p *FXS) RxFrame(f *hal.Frame) {
 		return
 	}
 	p.dtmfEv = p.det.Detect(p.dtmfEv[:0], f[:])
-	if len(p.dtmfEv) > 0 {
-		p.mu.Lock()
-		for _, ev := range p.dtmfEv {
-			if ev.Kind == dtmf.KeyDown {
-				p.emitLocked(hal.Event{Type: hal.Digit, Digit: ev.Digit, Source: hal.SourceDTMF})
-			}
+	p.mu.Lock()
+	for _, ev := range p.dtmfEv {
+		if ev.Kind == dtmf.KeyDown && !p.ackLocked(ev.Digit) {
+			p.emitLocked(hal.Event{Type: hal.Digit, Digit: ev.Digit, Source: hal.SourceDTMF})
 		}
-		p.mu.Unlock()
+	}
+	muted := p.offHook != nil
+	p.mu.Unlock()
+	if muted { // the far party does not hear the exchange
+		var silence hal.Frame
+		p.pushRx(&silence)
+		return
 	}
 	p.pushRx(f)
 }
@@ -555,6 +565,7 @@ func (p *FXS) Close() error {
 		return nil
 	}
 	p.stopRingLocked()
+	p.endOffHookLocked()
 	for _, t := range []*hal.Timer{&p.debTimer, &p.breakTimer, &p.digitTimer, &p.disconnect} {
 		stopTimer(t)
 	}

@@ -130,6 +130,9 @@ type ALSA struct {
 	capture  *os.File
 	playback *os.File
 	primed   bool
+	// sys is the ioctl call (nil: the kernel's); tests put a fake driver
+	// there to exercise xrun recovery without hardware.
+	sys func(f *os.File, req uintptr, arg unsafe.Pointer) error
 }
 
 // OpenALSA opens /dev/snd/pcmC<card>D<device>c and ...p and configures
@@ -186,12 +189,16 @@ func ioctl(f *os.File, req uintptr, arg unsafe.Pointer) error {
 // transfer moves one block; on EPIPE (xrun) it re-prepares the stream and
 // returns ErrXrun.
 func (a *ALSA) transfer(f *os.File, req uintptr, buf []byte) error {
+	sys := a.sys
+	if sys == nil {
+		sys = ioctl
+	}
 	x := xferi{buf: uintptr(unsafe.Pointer(&buf[0])), frames: hal.FrameSamples}
-	err := ioctl(f, req, unsafe.Pointer(&x))
+	err := sys(f, req, unsafe.Pointer(&x))
 	runtime.KeepAlive(buf)
 	switch {
 	case errors.Is(err, unix.EPIPE):
-		if perr := ioctl(f, ioctlPrepare, nil); perr != nil {
+		if perr := sys(f, ioctlPrepare, nil); perr != nil {
 			return fmt.Errorf("pcm: recover from xrun: %w", perr)
 		}
 		return ErrXrun

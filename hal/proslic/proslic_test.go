@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"periph.io/x/conn/v3/conntest"
 	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
 	"periph.io/x/conn/v3/spi"
 	"periph.io/x/conn/v3/spi/spitest"
 
@@ -25,15 +25,17 @@ func testConfig(part Part) Config {
 	return Config{Name: "slic0", Part: part, Hz: 1_000_000, Mode: spi.Mode3, Format: chip.ULaw, Slot: 2, RingHz: 25, Sleep: func(time.Duration) {}, Poll: time.Hour}
 }
 
+// rig is a fake chip behind chiptest.Port with periph's gpiotest pins for
+// its reset and interrupt lines.
 type rig struct {
 	port  *chiptest.Port
 	chip  *proslictest.Chip
-	reset *chiptest.Pin
-	irq   *chiptest.Pin
+	reset *gpiotest.Pin
+	irq   *gpiotest.Pin
 }
 
 func newRig(part Part) *rig {
-	r := &rig{reset: chiptest.NewPin("GPIO17"), irq: chiptest.NewPin("GPIO27")}
+	r := &rig{reset: chiptest.NewReset("GPIO17"), irq: chiptest.NewIRQ("GPIO27")}
 	r.chip = proslictest.NewChip(r.reset, part.code, 5)
 	r.port = &chiptest.Port{Model: r.chip}
 	return r
@@ -41,16 +43,23 @@ func newRig(part Part) *rig {
 
 func (r *rig) pins() chip.Pins { return chip.Pins{Reset: r.reset, IRQ: r.irq} }
 
-func (r *rig) lastReset() gpio.Level {
-	l := r.reset.Levels()
-	return l[len(l)-1]
+// config is testConfig with the chip seeing its reset line while the
+// driver waits.
+func (r *rig) config(part Part) Config {
+	c := testConfig(part)
+	c.Sleep = func(d time.Duration) { r.chip.Sleep(d) }
+	return c
 }
+
+func (r *rig) lastReset() gpio.Level { return r.reset.Read() }
 
 func TestOpenInitialises(t *testing.T) {
 	for _, part := range []Part{Si3210, Si3215} {
 		t.Run(part.Name, func(t *testing.T) {
 			r := newRig(part)
-			d, err := Open(r.port, r.pins(), testConfig(part))
+			stale := gpio.Low
+			r.irq.EdgesChan <- stale // an edge from before Open must not count
+			d, err := Open(r.port, r.pins(), r.config(part))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,11 +83,11 @@ func TestOpenInitialises(t *testing.T) {
 					t.Errorf("%s = 0x%x, want 0x%x", c.name, c.got, c.want)
 				}
 			}
-			if got, want := r.reset.Levels(), []gpio.Level{gpio.Low, gpio.Low, gpio.High}; !reflect.DeepEqual(got, want) {
-				t.Errorf("reset levels %v, want %v (held, pulsed, released)", got, want)
+			if got := r.chip.ResetPulses(); got != 1 || r.reset.Read() != gpio.High {
+				t.Errorf("chip saw %d reset pulses, reset pin %v after Open; want 1 pulse, released", got, r.reset.Read())
 			}
-			if r.irq.WantedEdge() != gpio.FallingEdge {
-				t.Errorf("irq edge %v, want falling", r.irq.WantedEdge())
+			if r.irq.Pull() != gpio.PullUp || len(r.irq.EdgesChan) != 0 {
+				t.Errorf("irq pull %v, %d stale edges; want pull-up, edges flushed by In", r.irq.Pull(), len(r.irq.EdgesChan))
 			}
 			if err := d.Close(); err != nil {
 				t.Fatal(err)
@@ -109,7 +118,7 @@ func TestOpenRefusesInsaneChip(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRig(tt.part)
 			tt.bend(r)
-			d, err := Open(r.port, r.pins(), testConfig(tt.part))
+			d, err := Open(r.port, r.pins(), r.config(tt.part))
 			if d != nil || !errors.Is(err, ErrInsane) || !strings.Contains(err.Error(), tt.cause) {
 				t.Fatalf("Open = %v, %v; want ErrInsane mentioning %q", d, err, tt.cause)
 			}
@@ -122,14 +131,14 @@ func TestOpenRefusesInsaneChip(t *testing.T) {
 
 func TestOpenFailsSafeAtEveryStep(t *testing.T) {
 	r := newRig(Si3210)
-	if _, err := Open(r.port, r.pins(), testConfig(Si3210)); err != nil {
+	if _, err := Open(r.port, r.pins(), r.config(Si3210)); err != nil {
 		t.Fatal(err)
 	}
 	total := r.port.Transfers()
 	for n := 1; n < total; n += 7 {
 		r := newRig(Si3210)
 		r.port.FailAfter = n
-		d, err := Open(r.port, r.pins(), testConfig(Si3210))
+		d, err := Open(r.port, r.pins(), r.config(Si3210))
 		if d != nil || !errors.Is(err, chiptest.ErrInjected) {
 			t.Fatalf("fail after %d: Open = %v, %v", n, d, err)
 		}
@@ -149,7 +158,7 @@ func TestOpenFailsSafeAtEveryStep(t *testing.T) {
 
 func TestLinefeedAndHook(t *testing.T) {
 	r := newRig(Si3215)
-	d, err := Open(r.port, r.pins(), testConfig(Si3215))
+	d, err := Open(r.port, r.pins(), r.config(Si3215))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +214,7 @@ func (s *sink) Fault(err error)  { s.faults <- err }
 
 func TestServeReportsHookAndAlarm(t *testing.T) {
 	r := newRig(Si3210)
-	d, err := Open(r.port, r.pins(), testConfig(Si3210))
+	d, err := Open(r.port, r.pins(), r.config(Si3210))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +228,7 @@ func TestServeReportsHookAndAlarm(t *testing.T) {
 		t.Fatal("initial hook state off hook")
 	}
 	r.chip.SetHook(true)
-	r.irq.Edge()
+	chiptest.FallingEdge(r.irq)
 	if off := <-s.hooks; !off {
 		t.Fatal("hook change not reported")
 	}
@@ -227,7 +236,7 @@ func TestServeReportsHookAndAlarm(t *testing.T) {
 		t.Error("interrupt status not cleared")
 	}
 	r.chip.SetReg(regIRQStatus2, 0x04)
-	r.irq.Edge()
+	chiptest.FallingEdge(r.irq)
 	if err := <-s.faults; !errors.Is(err, ErrPowerAlarm) {
 		t.Errorf("fault %v, want power alarm", err)
 	}
@@ -241,7 +250,7 @@ func TestServeReportsHookAndAlarm(t *testing.T) {
 
 	// A cancelled context ends Serve cleanly.
 	r2 := newRig(Si3215)
-	d2, err := Open(r2.port, r2.pins(), testConfig(Si3215))
+	d2, err := Open(r2.port, r2.pins(), r2.config(Si3215))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +258,7 @@ func TestServeReportsHookAndAlarm(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	go func() { done <- d2.Serve(ctx2, newSink()) }()
 	cancel2()
-	r2.irq.Edge()
+	chiptest.FallingEdge(r2.irq)
 	if err := <-done; err != nil {
 		t.Errorf("Serve after cancel = %v", err)
 	}
@@ -265,7 +274,7 @@ func TestGoldenInit(t *testing.T) {
 			path := "testdata/" + part.Name + "_init.golden"
 			r := newRig(part)
 			rec := &spitest.Record{Port: r.port}
-			if _, err := Open(rec, r.pins(), testConfig(part)); err != nil {
+			if _, err := Open(rec, r.pins(), r.config(part)); err != nil {
 				t.Fatal(err)
 			}
 			header := "# " + part.Name + " Open: µ-law, slot 2, 25 Hz ring. One byte per chip-select frame.\n"

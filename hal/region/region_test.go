@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepbx/gatepbx/hal/daa"
 	"github.com/gatepbx/gatepbx/media/tone"
 )
 
@@ -20,19 +21,25 @@ func TestTableValid(t *testing.T) {
 		if _, err := tone.Lookup(r.Tones, tone.Busy); err != nil {
 			t.Errorf("%s: tones %q: %v", code, r.Tones, err)
 		}
+		// The DAA country each region names exists in the DAA driver's table.
+		if _, err := daa.LookupCountry(r.DAACountry); err != nil {
+			t.Errorf("%s: %v", code, err)
+		}
 	}
 }
 
 func TestLookup(t *testing.T) {
 	tests := []struct {
-		code   string
-		period time.Duration
-		plan   string
+		code    string
+		period  time.Duration
+		plan    string
+		ringHz  int
+		country string
 	}{
-		{"us", 6 * time.Second, "bell202"},
-		{"uk", 3 * time.Second, "etsi-fsk-dtas"},
-		{"de", 5 * time.Second, "etsi-fsk"},
-		{"hu", 5 * time.Second, "etsi-fsk"},
+		{"us", 6 * time.Second, "bell202", 20, "FCC"},
+		{"uk", 3 * time.Second, "etsi-fsk-dtas", 25, "UK"},
+		{"de", 5 * time.Second, "etsi-fsk", 25, "GERMANY"},
+		{"hu", 5 * time.Second, "etsi-fsk", 25, "HUNGARY"},
 	}
 	for _, tt := range tests {
 		r, err := Lookup(tt.code)
@@ -41,6 +48,9 @@ func TestLookup(t *testing.T) {
 		}
 		if r.Ring.Period() != tt.period || r.CallerID.Name != tt.plan {
 			t.Errorf("%s: period %v plan %q, want %v %q", tt.code, r.Ring.Period(), r.CallerID.Name, tt.period, tt.plan)
+		}
+		if r.RingHz != tt.ringHz || r.DAACountry != tt.country || r.FlashMin != 100*time.Millisecond || r.FlashMax != 700*time.Millisecond {
+			t.Errorf("%s: ring %d Hz, DAA country %q, flash %v-%v", tt.code, r.RingHz, r.DAACountry, r.FlashMin, r.FlashMax)
 		}
 	}
 	if _, err := Lookup("xx"); !errors.Is(err, ErrUnknown) {

@@ -50,6 +50,9 @@ type Phone struct {
 	det       *dtmf.Detector   // DTMF caller ID, on hook
 	dtmfEv    []dtmf.Event
 	cidDigits []byte
+	keys      []byte             // DTMF heard off hook
+	cas       *cid.AlertDetector // type-2 caller ID: the CAS, off hook
+	cwListen  int                // frames left to hear its data (0: not listening)
 	callerID  *hal.CallerID
 	hookTimer hal.Timer
 	stopped   bool
@@ -75,7 +78,7 @@ func newPhone(name string, clock hal.Clock, cfg line.Config, reg region.Region) 
 		tones = append(tones, t)
 	}
 	p := &Phone{name: name, clock: clock, plan: cfg.CallerID, mouth: mouth, det: det,
-		ear: line.NewToneDetector(tones, 3), linefeed: hal.LinefeedOpen}
+		ear: line.NewToneDetector(tones, 3), linefeed: hal.LinefeedOpen, cas: cid.NewAlertDetector()}
 	if p.plan.Signalling == cid.FSK {
 		p.demod = cid.NewDemodulator(p.plan.Burst.Modem, -40)
 	}
@@ -130,8 +133,12 @@ func (p *Phone) setHook(off bool) error {
 	p.level = meter{}
 	p.ear.Reset()
 	p.mouth.Play("")
+	p.det.Reset()
+	p.cas.Reset()
+	p.cwListen = 0
 	if off {
 		p.ringCount = 0
+		p.keys = p.keys[:0]
 	} else {
 		p.resetCallerIDLocked()
 	}
@@ -242,6 +249,17 @@ func (p *Phone) ClearHeard() {
 	p.ear.Reset()
 }
 
+// maxHeardKeys bounds what HeardKeys keeps.
+const maxHeardKeys = 64
+
+// HeardKeys returns the DTMF keys the phone heard in the audio since it
+// last went off hook (e.g. the API's SendDTMF).
+func (p *Phone) HeardKeys() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return string(p.keys)
+}
+
 // IsOffHook reports whether the handset is lifted.
 func (p *Phone) IsOffHook() bool {
 	p.mu.Lock()
@@ -272,7 +290,8 @@ func (p *Phone) Linefeed() hal.Linefeed {
 }
 
 // LastCallerID is the caller ID the phone decoded from the line since it
-// last hung up, or nil.
+// last hung up (while ringing, or in a call from a call-waiting CAS
+// exchange, which it acknowledges with DTMF D), or nil.
 func (p *Phone) LastCallerID() *hal.CallerID {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -301,6 +320,13 @@ func (p *Phone) hear(f *hal.Frame) {
 		if k := p.ear.Frame(f); k != 0 {
 			p.heard = k
 		}
+		p.dtmfEv = p.det.Detect(p.dtmfEv[:0], f[:])
+		for _, ev := range p.dtmfEv {
+			if ev.Kind == dtmf.KeyDown && len(p.keys) < maxHeardKeys {
+				p.keys = append(p.keys, ev.Digit)
+			}
+		}
+		p.hearOffHookCallerIDLocked(f)
 		return
 	}
 	if p.demod != nil {
@@ -323,6 +349,34 @@ func (p *Phone) hear(f *hal.Frame) {
 			}
 			p.cidDigits = p.cidDigits[:0]
 		}
+	}
+}
+
+// cwListenFrames bounds how long after acknowledging a CAS the phone
+// listens for the data (2 s).
+const cwListenFrames = 100
+
+// hearOffHookCallerIDLocked is the phone's type-2 caller ID: on a CAS it
+// acknowledges with DTMF D and decodes the FSK data that follows (the
+// region's modem), which LastCallerID then returns.
+func (p *Phone) hearOffHookCallerIDLocked(f *hal.Frame) {
+	if p.demod == nil {
+		return // a DTMF caller-ID region: no type 2
+	}
+	if p.cwListen > 0 {
+		p.cwListen--
+		if msg, ok := p.demod.Feed(f[:]); ok {
+			if c, err := cid.Decode(msg, p.clock.Now()); err == nil {
+				p.callerID = &c
+			}
+			p.cwListen = 0
+		}
+		return
+	}
+	if p.cas.Frame(f) {
+		p.mouth.Play("D")
+		p.demod.Reset()
+		p.cwListen = cwListenFrames
 	}
 }
 

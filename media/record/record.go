@@ -121,12 +121,6 @@ type Result struct {
 	Jitter   [maxLegs]stream.JitterStats // per leg
 }
 
-// leg is one recorded direction.
-type leg struct {
-	queue  *stream.Queue
-	jitter *stream.JitterBuffer
-}
-
 // Recorder records one or two relay taps into a file. Create it with New,
 // install Tap(i) on the endpoints, then Run it; Key, Stop and Tap's
 // functions may be called from other goroutines.
@@ -136,7 +130,7 @@ type Recorder struct {
 	path                     string // final
 	lame                     string // resolved encoder path, MP3 only
 	clock                    stream.Clock
-	legs                     []leg
+	legs                     []*stream.Inbound // one per recorded direction
 	keys                     chan byte
 	stop                     chan struct{}
 	stopOnce                 sync.Once
@@ -144,13 +138,11 @@ type Recorder struct {
 	maxFrames, silenceFrames int64
 
 	// Owned by Run.
-	file    *wav.AtomicFile
-	payload [stream.MaxPayload]byte
-	pcm     [stream.MaxPayload]int16
-	frame   [stream.FrameSamples]int16
-	mix     [stream.FrameSamples]int16
-	frames  int64
-	quiet   int64
+	file   *wav.AtomicFile
+	frame  [stream.FrameSamples]int16
+	mix    [stream.FrameSamples]int16
+	frames int64
+	quiet  int64
 }
 
 // New checks cfg and prepares a recording; nothing is written until Run.
@@ -227,11 +219,11 @@ func New(cfg Config) (*Recorder, error) {
 	r.maxFrames = int64(cfg.MaxDuration / stream.FrameDuration)
 	r.silenceFrames = int64(cfg.SilenceTimeout / stream.FrameDuration)
 	for range cfg.Legs {
-		j, err := stream.NewJitterBuffer(cfg.JitterDepth)
+		in, err := stream.NewInbound(cfg.QueueSlots, cfg.JitterDepth, nil)
 		if err != nil {
 			return nil, fmt.Errorf("record: %w", err)
 		}
-		r.legs = append(r.legs, leg{queue: stream.NewQueue(cfg.QueueSlots), jitter: j})
+		r.legs = append(r.legs, in)
 	}
 	return r, nil
 }
@@ -256,7 +248,7 @@ func fileName(name string, f Format) (string, error) {
 // Tap returns the audio tap for leg i (0 <= i < Config.Legs), to install with
 // relay.Endpoint.SetAudioTap (or a stream.TapMux). It never blocks: when
 // the recorder falls behind, packets are dropped and counted.
-func (r *Recorder) Tap(i int) stream.TapFunc { return r.legs[i].queue.Tap }
+func (r *Recorder) Tap(i int) stream.TapFunc { return r.legs[i].Tap }
 
 // Key reports a DTMF key pressed on the call; one of FinishKeys stops the
 // recording. It never blocks (keys beyond a small buffer are dropped).
@@ -298,8 +290,8 @@ func (r *Recorder) Run(ctx context.Context) (Result, error) {
 	res.Reason, res.Key = reason, key
 	res.Duration = time.Duration(r.frames) * stream.FrameDuration
 	for i, l := range r.legs {
-		res.Drops += l.queue.Drops()
-		res.Jitter[i] = l.jitter.Stats()
+		res.Drops += l.Drops()
+		res.Jitter[i] = l.Stats()
 	}
 	if err != nil {
 		return res, errors.Join(err, r.file.Abort())
@@ -362,18 +354,8 @@ func (r *Recorder) loop(ctx context.Context, ticker stream.Ticker) (StopReason, 
 // tick records one frame and reports a stop condition, if any.
 func (r *Recorder) tick() (StopReason, error) {
 	clear(r.mix[:])
-	for i := range r.legs {
-		l := &r.legs[i]
-		for {
-			pt, ts, n, ok := l.queue.Pop(r.payload[:])
-			if !ok {
-				break
-			}
-			if k, audio := stream.Decode(pt, r.pcm[:], r.payload[:n]); audio {
-				l.jitter.Put(ts, r.pcm[:k])
-			}
-		}
-		l.jitter.ReadFrame(r.frame[:])
+	for _, l := range r.legs {
+		l.ReadFrame(r.frame[:])
 		for k, s := range r.frame {
 			r.mix[k] = saturate(int32(r.mix[k]) + int32(s))
 		}

@@ -3,8 +3,9 @@
 //
 // An Endpoint is one call leg's media socket pair (RTP on an even port from a
 // configured range, RTCP on the next port), handed out by a PortPool. Once
-// started, each endpoint runs one reader goroutine on its RTP socket and
-// one RTCP goroutine (see RTCP below). A packet received on endpoint A is
+// started, an endpoint's RTP socket is read by one of the pool's reactors
+// (or by its own reader goroutine, see Reading the sockets) and it runs one
+// RTCP goroutine (see RTCP below). A packet received on endpoint A is
 // checked (RTP version 2, sane header, a negotiated payload type),
 // accepted only from A's latched source (symmetric RTP with hijack
 // resistance), counted, sniffed for RFC 4733 telephone events if asked,
@@ -29,6 +30,82 @@
 // rewriter is therefore guarded by a non-blocking compare-and-swap flag. The
 // uncontended cost is one CAS and one store; the loser of a (rare) collision
 // drops its packet, counted in Dropped, instead of waiting.
+//
+// # Reading the sockets
+//
+// Issue 3 asks for one reader goroutine per direction. That mode is kept
+// (PortPoolOptions.IO = IOGoroutines): each endpoint's goroutine blocks in
+// ReadFromUDPAddrPort and sends with WriteToUDPAddrPort. Per packet it
+// costs a recvfrom, the sendto, a second recvfrom that fails with EAGAIN
+// before the goroutine parks, and a park/unpark through Go's netpoller and
+// scheduler (waking a spinning M), per packet because at 50 packets/s per
+// socket nothing ever waits in a queue.
+//
+// The default, where the platform has it (Linux on amd64, arm, arm64,
+// riscv64, loong64), is a deliberate, measured deviation: IOReactor. A
+// pool has up to N reactors (PortPoolOptions.Reactors, default
+// GOMAXPROCS). Start registers the RTP socket, level-triggered, in the
+// epoll set of the first reactor with room: fewer than 512 sockets (256
+// calls, 25600 packets/s, well within one core of a Raspberry Pi class
+// board even when all calls start at once) and busy less than half the
+// time; only when none has room does the socket go to the reactor with
+// the fewest. Few reactors wake up less often, with
+// bigger batches (one reactor cost 5-10% less per packet than two at
+// 250-500 streams on 2 cores); more reactors use more cores (a single one
+// lost packets at 1000 streams). A reactor is one goroutine parked in Go's
+// netpoller on its epoll descriptor (nested epoll, so it holds no thread
+// while idle and the scheduler treats it as any goroutine); woken, it
+// takes every ready socket with epoll_wait(0), does one recvfrom per
+// ready socket into the reactor's own buffer (no EAGAIN probe: a socket
+// with more queued is reported again), runs the same per-packet path as
+// the goroutine mode and sendto's from that buffer out of the peer's
+// socket, and parks only when epoll_wait finds nothing. A busy reactor
+// therefore pays one park and two epoll_wait calls per batch of packets
+// rather than per packet (under the benchmark, about 6 packets per park at
+// 250 streams and 18 at 500), and needs one 1500-byte buffer instead of
+// one per endpoint. Sends go through the peer's RawConn (its descriptor lock,
+// so a peer closing at that moment is safe) and never wait: a full socket
+// buffer drops the packet (counted) instead of stalling the reactor's
+// other sockets. recvmmsg/sendmmsg are not used: with one socket per leg
+// and 50 packets/s a socket almost never holds two datagrams.
+//
+// Close deregisters the socket under the reactor's mutex, which the
+// reactor holds while it handles a batch, so when Close closes the socket
+// the reactor is done with it and with the endpoint's buffers; a stale
+// event from the same batch finds an empty slot or a new generation. A
+// reactor with no socket left stops, so an idle pool holds no goroutine
+// and no descriptor. Because taps, DTMF listeners and the peer's sends run
+// on the reactor, they must not block and must not start or close
+// endpoints (that would deadlock on the reactor's mutex).
+//
+// A variant blocking in epoll_wait(-1) on its own thread was measured and
+// dropped: the runtime hands the thread's P to others while it sleeps and
+// taking one back on every wake-up cost more than the netpoller's park
+// (1.34-1.64% vs 1.13-1.18% of a core per 1000 packets/s at 250
+// streams).
+//
+// Measured with bench/rtpload (make bench-media) on the 2-core amd64
+// development VM, all forwarders in the same run (README's Benchmarks has
+// the table): per 1000 packets/s the reactors cost 0.87-1.17% of a core at
+// 250 streams and 0.84-1.00% at 500, against 1.10-1.46% and 0.97-1.18%
+// for the goroutine mode and 0.93-1.52% and 0.90-1.28% for rtpengine, 0
+// loss for all; at 1000 streams 0.79% against 0.94-0.98%. A CPU profile of the reactor puts about
+// 80% in recvfrom and sendto (sendto alone about 58%, since on loopback
+// it also delivers to the receiver), so what is left to save lies in the
+// kernel. Not done, measured or estimated: sending from a connected
+// socket (a SO_REUSEPORT twin of the RTP socket, connect()ed to the
+// latched remote) saves the route lookup, about 0.8 µs of 8 µs per send
+// in a micro-benchmark, at the price of a second socket per leg and of
+// re-connecting on every relatch; skipping RawConn.Write's descriptor lock
+// for the peer's socket saves about 3% but needs every reactor of every
+// pool synchronised on Close.
+//
+// Trade-off: a reactor's work cannot be stolen by another thread. When
+// other processes starve the machine and the OS deschedules a reactor's
+// thread, all its sockets wait, where in the goroutine mode the other P
+// runs the remaining readers; the benchmark's p99 under such contention
+// was accordingly worse for the reactor in some runs (tens to hundreds of
+// ms, with the generator itself that late).
 //
 // # SRTP
 //

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gatepbx/gatepbx/media/srtp"
@@ -81,12 +82,16 @@ type counters struct {
 // Endpoint is one call leg's RTP/RTCP socket pair. See the package doc for
 // the per-packet path. All methods are safe for concurrent use.
 type Endpoint struct {
-	pool  *PortPool
-	port  int
-	rtp   *net.UDPConn
-	rtcp  *net.UDPConn
-	clock Clock
-	local netip.AddrPort
+	pool *PortPool
+	port int
+	rtp  *net.UDPConn
+	rtcp *net.UDPConn
+	// rtpRaw is rtp's raw access, for the reactor's sends out of this
+	// socket; link is this endpoint's side of the reactor.
+	rtpRaw syscall.RawConn
+	link   reactorLink
+	clock  Clock
+	local  netip.AddrPort
 
 	sdpRemote atomic.Pointer[netip.AddrPort] // from SetRemote
 	latched   atomic.Pointer[netip.AddrPort] // learnt from packets; nil until the first one
@@ -137,6 +142,10 @@ func newEndpoint(p *PortPool, port int, rtp, rtcp *net.UDPConn) *Endpoint {
 		rtcpInterval: p.rtcpInterval,
 	}
 	e.out.ssrc = newSSRC()
+	if raw, err := rtp.SyscallConn(); err == nil {
+		e.rtpRaw = raw
+	}
+	e.link.init(e.rtpRaw)
 	return e
 }
 
@@ -222,9 +231,10 @@ func (e *Endpoint) SetDTMFListener(pt uint8, fn func(event uint8, end bool, dura
 
 // AudioTapFunc receives a copy-free view of every RTP packet accepted on an
 // endpoint (after SRTP decryption): its payload type, RTP timestamp and
-// payload. It runs on the endpoint's reader goroutine for bridged and
-// unbridged endpoints alike, so it must be cheap, must not block, must not
-// retain payload after it returns and must not call the endpoint's Close.
+// payload. It runs on the endpoint's reader (its reactor or reader
+// goroutine) for bridged and unbridged endpoints alike, so it must be
+// cheap, must not block, must not retain payload after it returns and must
+// not start or close endpoints.
 // Recorders, in-band DTMF detectors and analog-port bridges use it.
 type AudioTapFunc func(pt uint8, ts uint32, payload []byte)
 
@@ -289,8 +299,10 @@ func Unbridge(a *Endpoint) {
 // Peer returns the endpoint a is bridged to, or nil.
 func (e *Endpoint) Peer() *Endpoint { return e.peer.Load() }
 
-// Start starts the reader goroutines. It is idempotent and does nothing
-// after Close.
+// Start starts reading: the RTP socket joins the pool's reactor (or gets
+// its own reader goroutine in IOGoroutines mode, or if the reactor cannot
+// take it) and the RTCP goroutine starts. It is idempotent and does
+// nothing after Close.
 func (e *Endpoint) Start() {
 	e.lifecycle.Lock()
 	defer e.lifecycle.Unlock()
@@ -298,8 +310,11 @@ func (e *Endpoint) Start() {
 		return
 	}
 	e.started = true
-	e.readers.Add(2)
-	go e.readRTP()
+	if e.pool.reactors == nil || e.pool.reactors.register(e) != nil {
+		e.readers.Add(1)
+		go e.readRTP()
+	}
+	e.readers.Add(1)
 	go e.readRTCP()
 }
 
@@ -314,6 +329,11 @@ func (e *Endpoint) Close() error {
 	}
 	e.closed = true
 	Unbridge(e)
+	if e.pool.reactors != nil {
+		// Before the socket closes: its descriptor must not be read
+		// (or reused) under the reactor.
+		e.pool.reactors.deregister(e)
+	}
 	err := errors.Join(e.rtp.Close(), e.rtcp.Close())
 	e.readers.Wait()
 	e.pool.release(e.port)

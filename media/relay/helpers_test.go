@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -179,11 +181,35 @@ func newTestPool(t testing.TB, pairs int, clock Clock) *PortPool {
 	t.Helper()
 	lo, hi := freeRange(t, pairs)
 	// Our own RTCP reports are off: tests that want them set an interval.
-	p, err := NewPortPool(PortPoolOptions{BindAddr: loopback, Min: lo, Max: hi, Clock: clock, RTCPInterval: -1})
+	p, err := NewPortPool(PortPoolOptions{BindAddr: loopback, Min: lo, Max: hi, Clock: clock, RTCPInterval: -1, IO: testIOMode(t)})
 	if err != nil {
 		t.Fatalf("NewPortPool: %v", err)
 	}
 	return p
+}
+
+// testIOMode is the I/O mode of the tests' pools: the default, or the one
+// named by $RELAY_TEST_IO (reactor or goroutines), so that the whole suite
+// runs in either mode: RELAY_TEST_IO=goroutines go test ./media/relay/.
+func testIOMode(t testing.TB) IOMode {
+	t.Helper()
+	m, err := ParseIOMode(os.Getenv("RELAY_TEST_IO"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// wantReaders is how many goroutines readerGoroutines should find with
+// endpoints started endpoints of pool: an RTP reader per endpoint or the
+// reactors, and an RTCP goroutine per endpoint.
+func wantReaders(pool *PortPool, endpoints int) int {
+	if pool.IO() == IOReactor {
+		// Reactors start as sockets fill them (see pick).
+		reactors := (endpoints + socketsPerReactor - 1) / socketsPerReactor
+		return endpoints + min(defaultReactors(runtime.GOMAXPROCS(0)), reactors)
+	}
+	return 2 * endpoints
 }
 
 // allocate takes an endpoint from pool, closed when the test ends.

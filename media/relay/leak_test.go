@@ -11,10 +11,16 @@ import (
 // RTCP), closes everything and checks that the goroutine count returns to
 // where it started and every port went back to the pool.
 func TestManyEndpointsLeaveNoGoroutines(t *testing.T) {
+	for _, mode := range []IOMode{IOReactor, IOGoroutines} {
+		t.Run(mode.String(), func(t *testing.T) { manyEndpointsLeaveNoGoroutines(t, mode) })
+	}
+}
+
+func manyEndpointsLeaveNoGoroutines(t *testing.T, mode IOMode) {
 	const pairs = 32
 	baseline := runtime.NumGoroutine()
 	lo, hi := freeRange(t, 3*pairs) // slack: the phones' sockets may land in the range
-	pool, err := NewPortPool(PortPoolOptions{BindAddr: loopback, Min: lo, Max: hi, RTCPInterval: 5 * time.Millisecond})
+	pool, err := NewPortPool(PortPoolOptions{BindAddr: loopback, Min: lo, Max: hi, RTCPInterval: 5 * time.Millisecond, IO: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +52,8 @@ func TestManyEndpointsLeaveNoGoroutines(t *testing.T) {
 			return c.a.ep.Stats().RTCPReceived == 1 && c.a.ep.Stats().RTCPSent > 0
 		})
 	}
-	if got := readerGoroutines(); got != 4*pairs {
-		t.Fatalf("%d endpoint goroutines, want %d", got, 4*pairs)
+	if got, want := readerGoroutines(), wantReaders(pool, 2*pairs); got != want {
+		t.Fatalf("%d endpoint goroutines, want %d", got, want)
 	}
 	for _, c := range calls {
 		if err := c.a.ep.Close(); err != nil {

@@ -38,6 +38,12 @@ type PortPoolOptions struct {
 	// endpoint sends (randomised by ±50%); 0 means 5 s, as RFC 3550
 	// recommends, and a negative value turns our reports off.
 	RTCPInterval time.Duration
+	// IO selects how the endpoints read their RTP sockets; the zero value
+	// is IOReactor where supported (see the package doc).
+	IO IOMode
+	// Reactors is the most reactor goroutines IOReactor mode runs (they
+	// start as the load needs them); 0 means GOMAXPROCS.
+	Reactors int
 }
 
 // PortPool hands out RTP/RTCP socket pairs from a port range, round-robin,
@@ -50,6 +56,9 @@ type PortPool struct {
 	clock    Clock
 	// rtcpInterval is the mean report interval; 0 sends none.
 	rtcpInterval time.Duration
+	// reactors reads the RTP sockets in IOReactor mode; nil in
+	// IOGoroutines mode.
+	reactors *reactorGroup
 
 	mu    sync.Mutex
 	used  []bool // by pair index; pair i is ports min+2i and min+2i+1
@@ -80,7 +89,20 @@ func NewPortPool(o PortPoolOptions) (*PortPool, error) {
 	case o.BindAddr.Is6():
 		network = "udp6"
 	}
+	var reactors *reactorGroup
+	switch o.IO {
+	case IODefault, IOReactor:
+		if reactorSupported {
+			reactors = newReactorGroup(o.Reactors)
+		} else if o.IO == IOReactor {
+			return nil, fmt.Errorf("relay: I/O mode %v is not supported on this platform", o.IO)
+		}
+	case IOGoroutines:
+	default:
+		return nil, fmt.Errorf("relay: unknown I/O mode %d", o.IO)
+	}
 	return &PortPool{
+		reactors:     reactors,
 		bind:         o.BindAddr,
 		network:      network,
 		min:          o.Min,
@@ -89,6 +111,15 @@ func NewPortPool(o PortPoolOptions) (*PortPool, error) {
 		rtcpInterval: rtcpInterval(o.RTCPInterval),
 		used:         make([]bool, (o.Max-o.Min+1)/2),
 	}, nil
+}
+
+// IO reports how the pool's endpoints read their RTP sockets: IOReactor
+// or IOGoroutines.
+func (p *PortPool) IO() IOMode {
+	if p.reactors != nil {
+		return IOReactor
+	}
+	return IOGoroutines
 }
 
 // InUse reports how many endpoints of this pool are allocated and not yet

@@ -369,15 +369,26 @@ func TestWritePacket(t *testing.T) {
 }
 
 func TestCloseStopsGoroutinesAndFreesPorts(t *testing.T) {
+	for _, mode := range []IOMode{IOReactor, IOGoroutines} {
+		t.Run(mode.String(), func(t *testing.T) { closeStopsGoroutines(t, mode) })
+	}
+}
+
+func closeStopsGoroutines(t *testing.T, mode IOMode) {
 	before := runtime.NumGoroutine()
-	pool := newTestPool(t, 2, nil)
+	lo, hi := freeRange(t, 2)
+	pool, err := NewPortPool(PortPoolOptions{BindAddr: loopback, Min: lo, Max: hi, RTCPInterval: -1, IO: mode})
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := allocate(t, pool)
 	b := allocate(t, pool)
 	Bridge(a, b)
 	a.Start()
 	a.Start() // idempotent
 	b.Start()
-	waitFor(t, "4 reader goroutines to run", func() bool { return readerGoroutines() == 4 })
+	want := wantReaders(pool, 2)
+	waitFor(t, "the reader goroutines to run", func() bool { return readerGoroutines() == want })
 	if err := a.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -391,9 +402,10 @@ func TestCloseStopsGoroutinesAndFreesPorts(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	a.Start() // no effect after Close
-	if got := readerGoroutines(); got != 0 {
-		t.Fatalf("%d reader goroutines still running after Close returned", got)
-	}
+	// Close waited for the readers (and the reactor) to be done with the
+	// endpoints; a goroutine may still be unwinding its deferred
+	// Done/close.
+	waitFor(t, "the reader goroutines to end", func() bool { return readerGoroutines() == 0 })
 	waitFor(t, "goroutine count to settle", func() bool { return runtime.NumGoroutine() <= before })
 	if got := pool.InUse(); got != 0 {
 		t.Fatalf("InUse = %d after closing everything", got)
@@ -494,11 +506,13 @@ func swapWhileFlowing(t *testing.T, secure bool) {
 	}
 }
 
-// readerGoroutines counts goroutines running an endpoint reader loop.
+// readerGoroutines counts goroutines running an endpoint reader loop or a
+// reactor.
 func readerGoroutines() int {
 	buf := make([]byte, 1<<20)
 	dump := string(buf[:runtime.Stack(buf, true)])
-	return strings.Count(dump, "relay.(*Endpoint).readRTP(") + strings.Count(dump, "relay.(*Endpoint).readRTCP(")
+	return strings.Count(dump, "relay.(*Endpoint).readRTP(") + strings.Count(dump, "relay.(*Endpoint).readRTCP(") +
+		strings.Count(dump, "relay.(*reactor).loop(")
 }
 
 func TestAudioTapSeesAcceptedPackets(t *testing.T) {

@@ -5,8 +5,10 @@ import (
 	"io"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/gatepbx/gatepbx/media/dtmf"
+	"github.com/gatepbx/gatepbx/media/g711"
 	"github.com/gatepbx/gatepbx/media/stream"
 )
 
@@ -203,26 +205,89 @@ func TestTapMux(t *testing.T) {
 	}
 }
 
+func TestInbound(t *testing.T) {
+	t.Parallel()
+	type event struct {
+		pt   uint8
+		ts   uint32
+		code byte
+	}
+	var events []event
+	in, err := stream.NewInbound(4, 40*time.Millisecond, func(pt uint8, ts uint32, payload []byte) {
+		events = append(events, event{pt, ts, payload[0]})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.NewInbound(4, time.Second, nil); err == nil {
+		t.Error("a 1 s jitter depth was accepted")
+	}
+	var ulaw [stream.FrameSamples]byte
+	g711.EncodeUlaw(ulaw[:], frame(1000))
+	dst := make([]int16, stream.FrameSamples)
+	read := func() int16 {
+		t.Helper()
+		if n, err := in.ReadFrame(dst); n != len(dst) || err != nil {
+			t.Fatalf("ReadFrame = %d, %v", n, err)
+		}
+		return dst[0]
+	}
+	if v := read(); v != 0 {
+		t.Fatalf("before any packet: %d, want silence", v)
+	}
+	in.Tap(stream.PayloadPCMU, 8000, ulaw[:])
+	in.Tap(101, 8000, []byte{5, 0x80, 0, 160}) // an RFC 4733 event: to the EventFunc
+	// 40 ms of depth: two silent frames, then the audio.
+	got := []int16{read(), read(), read()}
+	if got[0] != 0 || got[1] != 0 || got[2] < 900 || got[2] > 1100 {
+		t.Fatalf("frames %v, want 0 0 ~1000", got)
+	}
+	if len(events) != 1 || events[0] != (event{101, 8000, 5}) {
+		t.Fatalf("events %v", events)
+	}
+	for range 5 { // more than the 4 slots between two reads
+		in.Tap(stream.PayloadPCMU, 8160, ulaw[:])
+	}
+	if v := read(); v < 900 || v > 1100 {
+		t.Fatalf("next frame %d, want ~1000", v)
+	}
+	if in.Drops() != 1 {
+		t.Errorf("drops %d, want 1", in.Drops())
+	}
+	if s := in.Stats(); s.Lost != 0 || s.Resyncs != 0 {
+		t.Errorf("stats %+v, want no loss", s)
+	}
+	// Without an EventFunc, events are dropped quietly.
+	quiet, _ := stream.NewInbound(4, 0, nil)
+	quiet.Tap(101, 0, []byte{5, 0x80, 0, 160})
+	quiet.ReadFrame(dst)
+}
+
 func TestInboundAllocations(t *testing.T) {
-	q := stream.NewQueue(16)
-	j, _ := stream.NewJitterBuffer(0)
+	events := 0
+	in, err := stream.NewInbound(16, 0, func(uint8, uint32, []byte) { events++ })
+	if err != nil {
+		t.Fatal(err)
+	}
 	var m stream.TapMux
-	m.Add(q.Tap)
+	m.Add(in.Tap)
 	payload := make([]byte, stream.FrameSamples)
+	event := []byte{1, 0, 0, 160}
 	buf := make([]byte, stream.MaxPayload)
 	pcm := make([]int16, stream.FrameSamples)
 	ts := uint32(0)
 	allocs := testing.AllocsPerRun(1000, func() {
 		m.Tap(stream.PayloadPCMU, ts, payload)
+		m.Tap(101, ts, event)
 		ts += stream.FrameSamples
-		pt, pts, n, _ := q.Pop(buf)
-		k, _ := stream.Decode(pt, pcm, buf[:n])
-		j.Put(pts, pcm[:k])
-		j.ReadFrame(pcm)
+		in.ReadFrame(pcm)
 		stream.Encode(stream.PayloadPCMA, buf, pcm)
 	})
 	if allocs != 0 {
 		t.Fatalf("tap → queue → decode → jitter → encode allocates %v per frame", allocs)
+	}
+	if events == 0 {
+		t.Fatal("no event reached the EventFunc")
 	}
 }
 

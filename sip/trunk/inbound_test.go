@@ -76,3 +76,59 @@ func TestInboundValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestInboundFollowsResolverAndReload: Resolve (run before each REGISTER)
+// picks up a provider's new address and keeps the old one when the
+// lookup fails; Reconfigure (a reload) applies new DIDs and defaults.
+func TestInboundFollowsResolverAndReload(t *testing.T) {
+	addr := "198.51.100.7"
+	failing := false
+	resolve := func(_ context.Context, host string) ([]netip.Addr, error) {
+		if failing {
+			return nil, errors.New("server misbehaving")
+		}
+		return []netip.Addr{netip.MustParseAddr(addr)}, nil
+	}
+	cfgs := []Config{{Name: "p", Registrar: "sip.example.net", Username: "acct", Inbound: []DID{{Number: "5550100", To: "101"}}}}
+	in, err := NewInbound(context.Background(), cfgs, resolve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := func(a string) string {
+		trunk, _, _ := in.MatchTrunk(netip.MustParseAddrPort(a+":5060"), "5550100", "5550100")
+		return trunk
+	}
+	steps := []struct {
+		name     string
+		do       func() error
+		wantErr  bool
+		new, old string // the trunk a call from the new / old address is recognised as
+		did, to  string
+		routed   bool
+	}{
+		{"unchanged", func() error { return in.Resolve(context.Background(), "p") }, false, "", "p", "5550100", "101", true},
+		{"moved", func() error { addr = "198.51.100.9"; return in.Resolve(context.Background(), "p") }, false, "p", "", "5550100", "101", true},
+		{"lookup fails: kept", func() error { failing = true; return in.Resolve(context.Background(), "p") }, true, "p", "", "5550100", "101", true},
+		{"unknown trunk", func() error { return in.Resolve(context.Background(), "nope") }, false, "p", "", "5550100", "101", true},
+		{"reload with new DIDs, lookup failing", func() error {
+			cfgs[0].Inbound = []DID{{Number: "5550199", To: "102"}}
+			cfgs[0].InboundDefault = "100"
+			return in.Reconfigure(context.Background(), cfgs)
+		}, true, "p", "", "5550199", "102", true},
+		{"reload: old DID takes the default", func() error { return nil }, false, "p", "", "5550100", "100", true},
+	}
+	for _, st := range steps {
+		if err := st.do(); (err != nil) != st.wantErr {
+			t.Fatalf("%s: error %v", st.name, err)
+		}
+		if got := from("198.51.100.9"); got != st.new {
+			t.Errorf("%s: call from the new address recognised as %q, want %q", st.name, got, st.new)
+		}
+		if got := from("198.51.100.7"); got != st.old {
+			t.Errorf("%s: call from the old address recognised as %q, want %q", st.name, got, st.old)
+		}
+		if to, ok := in.Route("p", st.did); to != st.to || ok != st.routed {
+			t.Errorf("%s: Route(%s) = %q %v, want %q %v", st.name, st.did, to, ok, st.to, st.routed)
+		}
+	}
+}

@@ -68,7 +68,12 @@ type Options struct {
 	// OnChange, when set, is called with each new status from the
 	// registration's goroutine; it must not block.
 	OnChange func(Status)
-	Logger   *slog.Logger
+	// BeforeRegister, when set, runs in the registration's goroutine
+	// before each REGISTER (the first, every refresh and every retry)
+	// with the trunk's name; the appliance re-resolves the registrar
+	// host there for recognising the provider's calls (Inbound.Resolve).
+	BeforeRegister func(ctx context.Context, trunk string)
+	Logger         *slog.Logger
 }
 
 // Registration keeps one trunk registered with its provider.
@@ -217,6 +222,9 @@ func (r *Registration) run(ctx context.Context) {
 func (r *Registration) attempt(ctx context.Context, expires int) (wait time.Duration, minExpires int) {
 	actx, cancel := context.WithTimeout(ctx, r.o.RequestTimeout)
 	defer cancel()
+	if r.o.BeforeRegister != nil {
+		r.o.BeforeRegister(actx, r.cfg.Name)
+	}
 	res, err := r.send(actx, expires)
 	if ctx.Err() != nil {
 		return 0, 0

@@ -92,8 +92,10 @@ func TestRegisterRefreshUnregister(t *testing.T) {
 	t.Parallel()
 	peer := startProvider(t, "registrar.xml", map[string]string{"EXPIRES_ASKED": "60", "EXPIRES1": "2", "EXPIRES2": "60"})
 	st := newStatuses()
+	before := make(chan string, 8) // BeforeRegister: once per REGISTER sent by the loop
 	reg, err := NewRegistration(testConfig("127.0.0.1:"+strconv.Itoa(peer.Port())), Options{
 		Client: newClient(t), Contact: contactURI(), RequestTimeout: 10 * time.Second, OnChange: st.add, Logger: quiet,
+		BeforeRegister: func(_ context.Context, trunk string) { before <- trunk },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +112,11 @@ func TestRegisterRefreshUnregister(t *testing.T) {
 	second := st.waitFor(t, 20*time.Second, "refresh", func(s Status) bool { return s.Registrations == 2 || s.State != StateRegistered })
 	if second.State != StateRegistered || second.Expires.Sub(second.NextAttempt) != 30*time.Second {
 		t.Fatalf("after refresh %+v", second)
+	}
+	if n := len(before); n != 2 {
+		t.Errorf("BeforeRegister ran %d times, want 2 (the registration and the refresh)", n)
+	} else if name := <-before; name != "provider" {
+		t.Errorf("BeforeRegister got trunk %q", name)
 	}
 	if err := reg.Close(); err != nil {
 		t.Fatal(err)

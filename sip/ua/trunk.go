@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -36,11 +37,35 @@ func (s *Server) TrunkClient(transport string) (*sipgo.Client, sip.Uri, bool) {
 	return dua.Client, dua.ContactHDR.Address, true
 }
 
+// UDPReady returns once the UDP listener serves (sipgo knows its
+// connection, so requests pinned to it, such as a trunk's REGISTER, can
+// leave from it), or when ctx ends. Serve starts the listener on a
+// goroutine of its own; without a UDP listener it returns at once.
+func (s *Server) UDPReady(ctx context.Context) error {
+	if s.opts.Listeners.UDP == nil {
+		return nil
+	}
+	addr := s.opts.Listeners.UDP.LocalAddr().String()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if c, err := s.ua.TransportLayer().GetConnection("udp", addr); err == nil && c != nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("ua: UDP listener %s not serving: %w", addr, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
 // OriginateTrunk rings call.Number through a provider with an offer of
 // formats, answering its digest challenges with the trunk's
 // credentials. The caller's display name is kept; the From user is the
 // trunk account (providers accept no other), with from.Number as the
-// display name when there is none. Progress arrives as events like
+// display name when there is none; from.Number goes in
+// P-Asserted-Identity. Progress arrives as events like
 // Originate's.
 func (s *Server) OriginateTrunk(ctx context.Context, call TrunkCall, from Party, formats []sdp.Format) (*OutboundLeg, error) {
 	if s.closing.Load() {
@@ -73,6 +98,12 @@ func (s *Server) OriginateTrunk(ctx context.Context, call TrunkCall, from Party,
 	fromHdr.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(fromHdr)
 	req.AppendHeader(&sip.ToHeader{Address: target, Params: sip.NewParams()})
+	if from.Number != "" && from.Number != call.User {
+		// The caller ID (the route's, if it sets one): providers take it
+		// from P-Asserted-Identity, the From user being our account.
+		req.AppendHeader(sip.NewHeader("P-Asserted-Identity", (&sip.FromHeader{DisplayName: name,
+			Address: sip.Uri{Scheme: "sip", User: from.Number, Host: call.Domain}}).Value()))
+	}
 	req.AppendHeader(sip.NewHeader("Allow", allowMethods))
 	req.AppendHeader(sip.NewHeader("Supported", supported))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))

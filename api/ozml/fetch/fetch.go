@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/gatepbx/gatepbx/api/notify"
 )
 
 // Defaults of Client.
@@ -37,6 +39,11 @@ type Client struct {
 	HTTP    *http.Client  // nil: http.DefaultClient
 	Timeout time.Duration // per request, body included; 0: DefaultTimeout
 	MaxBody int64         // 0: DefaultMaxBody
+	// Secret, when set, returns the key that signs a request to target
+	// with form (notify.SignatureHeader, as api/notify signs its
+	// notifications); nil or empty: the request is not signed.
+	Secret func(target string, form url.Values) []byte
+	Now    func() time.Time // the signature's time; nil: time.Now
 }
 
 // Post sends form to target (http or https) and returns the reply body.
@@ -51,13 +58,23 @@ func (c *Client) Post(ctx context.Context, target string, form url.Values) ([]by
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(form.Encode()))
+	body := form.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Cache-Control", "no-store,no-cache")
 	req.Header.Set("Pragma", "no-cache")
+	if c.Secret != nil {
+		if key := c.Secret(target, form); len(key) > 0 {
+			now := time.Now
+			if c.Now != nil {
+				now = c.Now
+			}
+			req.Header.Set(notify.SignatureHeader, notify.Sign(key, now(), []byte(body)))
+		}
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
@@ -71,11 +88,11 @@ func (c *Client) Post(ctx context.Context, target string, form url.Values) ([]by
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096)) // lets the connection be reused
 		return nil, &StatusError{URL: target, Code: resp.StatusCode}
 	}
-	body, err := readBounded(resp.Body, c.maxBody())
+	reply, err := readBounded(resp.Body, c.maxBody())
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %s: %w", target, err)
 	}
-	return body, nil
+	return reply, nil
 }
 
 func (c *Client) maxBody() int64 {

@@ -1,6 +1,7 @@
-// Package chiptest has fakes for chip-driver tests: a GPIO pin that
-// records levels and delivers edges on demand, and an SPI port that hands
-// each byte-sized transfer to a register model.
+// Package chiptest has fakes for chip-driver tests: periph's gpiotest
+// pins set up as a chip's reset and interrupt lines, an SPI port that
+// hands each byte-sized transfer to a register model, a reset watcher for
+// the models, and golden SPI sequences.
 package chiptest
 
 import (
@@ -10,115 +11,27 @@ import (
 
 	"periph.io/x/conn/v3"
 	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpiotest"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi"
 )
 
-// Pin is a fake gpio.PinIO: Out records levels, Edge wakes WaitForEdge.
-type Pin struct {
-	N string
-
-	mu     sync.Mutex
-	levels []gpio.Level
-	edge   gpio.Edge
-	edges  chan struct{}
-	halted bool
+// NewIRQ returns periph's fake pin for a chip's interrupt line: idle high
+// (open drain with pull-up), with an edge channel so FallingEdge can wake
+// the driver's WaitForEdge.
+func NewIRQ(name string) *gpiotest.Pin {
+	return &gpiotest.Pin{N: name, Num: -1, L: gpio.High, EdgesChan: make(chan gpio.Level, 16)}
 }
 
-// NewPin returns a pin named name.
-func NewPin(name string) *Pin { return &Pin{N: name, edges: make(chan struct{}, 16)} }
-
-func (p *Pin) String() string   { return p.N }
-func (p *Pin) Name() string     { return p.N }
-func (p *Pin) Number() int      { return -1 }
-func (p *Pin) Function() string { return "" }
-
-// Halt wakes any WaitForEdge for good.
-func (p *Pin) Halt() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.halted {
-		p.halted = true
-		close(p.edges)
-	}
-	return nil
+// NewReset returns periph's fake pin for a chip's active-low reset line,
+// released (high) until the driver drives it.
+func NewReset(name string) *gpiotest.Pin {
+	return &gpiotest.Pin{N: name, Num: -1, L: gpio.High}
 }
 
-// In records the edge the driver asked for.
-func (p *Pin) In(pull gpio.Pull, edge gpio.Edge) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.edge = edge
-	return nil
-}
-
-// Read returns the last level written (High if none).
-func (p *Pin) Read() gpio.Level {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.levels) == 0 {
-		return gpio.High
-	}
-	return p.levels[len(p.levels)-1]
-}
-
-// WaitForEdge returns true when Edge has been called, false on timeout.
-func (p *Pin) WaitForEdge(timeout time.Duration) bool {
-	var after <-chan time.Time
-	if timeout >= 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		after = t.C
-	}
-	select {
-	case _, ok := <-p.edges:
-		return ok
-	case <-after:
-		return false
-	}
-}
-
-func (p *Pin) Pull() gpio.Pull        { return gpio.PullNoChange }
-func (p *Pin) DefaultPull() gpio.Pull { return gpio.PullNoChange }
-
-// Out records a level.
-func (p *Pin) Out(l gpio.Level) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.levels = append(p.levels, l)
-	return nil
-}
-
-// PWM is not supported.
-func (p *Pin) PWM(gpio.Duty, physic.Frequency) error { return errors.New("chiptest: no PWM") }
-
-// Edge fires the pin's interrupt once.
-func (p *Pin) Edge() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.halted {
-		select {
-		case p.edges <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// Levels returns every level written, in order.
-func (p *Pin) Levels() []gpio.Level {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]gpio.Level(nil), p.levels...)
-}
-
-// WantedEdge is the edge In was called with.
-func (p *Pin) WantedEdge() gpio.Edge {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.edge
-}
-
-var _ gpio.PinIO = (*Pin)(nil)
+// FallingEdge fires the interrupt: it pushes a low level onto the pin's
+// EdgesChan, which wakes WaitForEdge (and leaves the line reading low).
+func FallingEdge(p *gpiotest.Pin) { p.EdgesChan <- gpio.Low }
 
 // Model is a chip's register model behind the fake port: it receives each
 // written byte and returns the byte clocked back.
@@ -197,26 +110,56 @@ func (p *Port) SetFailAfter(n int) {
 	p.FailAfter = n
 }
 
-// ResetWatcher follows a fake chip's active-low reset pin.
+// ResetWatcher follows a fake chip's active-low reset pin by sampling its
+// level, as the chip would: at every SPI transfer (Poll) and whenever the
+// driver lets time pass (Sleep, the driver's Config.Sleep in tests). Chip
+// models embed it. Safe for concurrent use.
 type ResetWatcher struct {
-	Pin     *Pin
-	seen    int
+	Pin gpio.PinIn
+
+	mu      sync.Mutex
 	inReset bool
+	pending bool // released since the last Poll
+	pulses  int
 }
 
-// Poll reports whether the chip is held in reset now, and whether it has
-// come out of reset since the last Poll (its registers return to their
-// reset values then).
-func (w *ResetWatcher) Poll() (held, released bool) {
-	levels := w.Pin.Levels()
-	for _, l := range levels[w.seen:] {
-		if l == gpio.Low {
-			w.inReset = true
-		} else if w.inReset {
-			w.inReset = false
-			released = true
-		}
+// NewResetWatcher watches pin.
+func NewResetWatcher(pin gpio.PinIn) ResetWatcher { return ResetWatcher{Pin: pin} }
+
+func (w *ResetWatcher) sampleLocked() {
+	if w.Pin.Read() == gpio.Low {
+		w.inReset = true
+		return
 	}
-	w.seen = len(levels)
+	if w.inReset {
+		w.inReset = false
+		w.pending = true
+		w.pulses++
+	}
+}
+
+// Sleep is time passing for the chip: it sees its reset line's level.
+func (w *ResetWatcher) Sleep(time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sampleLocked()
+}
+
+// Poll samples the pin and reports whether the chip is held in reset now,
+// and whether it has come out of reset since the last Poll (its registers
+// return to their reset values then).
+func (w *ResetWatcher) Poll() (held, released bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.sampleLocked()
+	released, w.pending = w.pending, false
 	return w.inReset, released
+}
+
+// ResetPulses counts the complete reset pulses (low, then high) the chip
+// has seen.
+func (w *ResetWatcher) ResetPulses() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.pulses
 }

@@ -7,6 +7,8 @@ package daatest
 import (
 	"sync"
 
+	"periph.io/x/conn/v3/gpio"
+
 	"github.com/gatepbx/gatepbx/hal/chip/chiptest"
 )
 
@@ -30,8 +32,11 @@ const (
 type Chip struct {
 	Absent, NoLink bool
 
-	mu    sync.Mutex
-	reset chiptest.ResetWatcher
+	// ResetWatcher follows the reset line (its Sleep is the driver's wait
+	// in tests; ResetPulses counts the resets).
+	chiptest.ResetWatcher
+
+	mu sync.Mutex
 
 	regs   [64]byte
 	phase  int // 0 control, 1 address, 2 data
@@ -43,7 +48,7 @@ type Chip struct {
 }
 
 // NewChip returns a DAA whose reset line is reset.
-func NewChip(reset *chiptest.Pin) *Chip { return &Chip{reset: chiptest.ResetWatcher{Pin: reset}} }
+func NewChip(reset gpio.PinIn) *Chip { return &Chip{ResetWatcher: chiptest.NewResetWatcher(reset)} }
 
 func (f *Chip) defaults() {
 	f.regs = [64]byte{}
@@ -57,7 +62,7 @@ func (f *Chip) defaults() {
 func (f *Chip) Transfer(w byte) byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	held, released := f.reset.Poll()
+	held, released := f.Poll()
 	if released {
 		f.defaults()
 	}

@@ -7,6 +7,8 @@ package proslictest
 import (
 	"sync"
 
+	"periph.io/x/conn/v3/gpio"
+
 	"github.com/gatepbx/gatepbx/hal/chip/chiptest"
 )
 
@@ -32,8 +34,11 @@ const (
 type Chip struct {
 	Absent bool
 
-	mu    sync.Mutex
-	reset chiptest.ResetWatcher
+	// ResetWatcher follows the reset line (its Sleep is the driver's wait
+	// in tests; ResetPulses counts the resets).
+	chiptest.ResetWatcher
+
+	mu sync.Mutex
 
 	code, rev byte
 	regs      [128]byte
@@ -47,8 +52,8 @@ type Chip struct {
 
 // NewChip returns a chip whose reset line is reset, reporting part code
 // (bits 5:4 of register 0: 0 for Si3210, 3 for Si3215) and revision rev.
-func NewChip(reset *chiptest.Pin, code, rev byte) *Chip {
-	return &Chip{reset: chiptest.ResetWatcher{Pin: reset}, code: code, rev: rev}
+func NewChip(reset gpio.PinIn, code, rev byte) *Chip {
+	return &Chip{ResetWatcher: chiptest.NewResetWatcher(reset), code: code, rev: rev}
 }
 
 func (f *Chip) defaults() {
@@ -65,7 +70,7 @@ func (f *Chip) defaults() {
 func (f *Chip) Transfer(w byte) byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	held, released := f.reset.Poll()
+	held, released := f.Poll()
 	if released {
 		f.defaults()
 	}
