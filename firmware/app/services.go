@@ -71,6 +71,9 @@ func (a *App) startServices(ctx context.Context, cfg config.Config) error {
 		Store: s.inbox, ModemPrefixes: cfg.SMS.ModemPrefixes, Notifier: a.notify, IncomingURL: cfg.SMS.IncomingURL,
 		Secret: a.notifySecret, Logger: a.log,
 	}
+	if e, ok := cfg.Extension(cfg.SMS.IncomingExtension); ok {
+		ro.IncomingExtension = messaging.IncomingHook{URL: e.URL, Secret: []byte(e.NotifySecret)}
+	}
 	if cfg.SMS.SIPMessage {
 		ro.Directory, ro.SIP = sipExtensions{a}, a.sip
 	}

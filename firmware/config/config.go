@@ -89,6 +89,16 @@ const (
 	SRTPRequired = "required" // SRTP only: offered, and plain offers refused
 )
 
+// Extension returns the extension numbered number.
+func (c *Config) Extension(number string) (Extension, bool) {
+	for _, e := range c.Extensions {
+		if e.Number == number {
+			return e, true
+		}
+	}
+	return Extension{}, false
+}
+
 // SRTPPolicy is the SRTP policy of extension e: its own, else rtp.srtp.
 func (c *Config) SRTPPolicy(e Extension) string {
 	if e.SRTP != "" {

@@ -60,6 +60,10 @@ type SMS struct {
 	// that arrives ("" for none); messages are kept for ReceiveMessage
 	// either way.
 	IncomingURL string `yaml:"incoming_url"`
+	// IncomingExtension is the number of an API extension with a url:
+	// its application also gets every IncomingSMS, signed with the
+	// extension's notify_secret ("" for none).
+	IncomingExtension string `yaml:"incoming_extension"`
 }
 
 var (
@@ -127,6 +131,15 @@ func (k *checker) messaging(c *Config) {
 	if m.IncomingURL != "" {
 		if problem := checkHTTPURL(m.IncomingURL); problem != "" {
 			k.addf("sms.incoming_url", "%s", problem)
+		}
+	}
+	if n := m.IncomingExtension; n != "" {
+		e, ok := c.Extension(n)
+		switch {
+		case !ok:
+			k.addf("sms.incoming_extension", "no extension %q", n)
+		case e.Kind != KindAPI || e.URL == "":
+			k.addf("sms.incoming_extension", "extension %q must be of kind api with a url (an SMS is not a call, so a script cannot take it)", n)
 		}
 	}
 }

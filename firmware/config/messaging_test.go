@@ -64,6 +64,15 @@ func TestParseMessaging(t *testing.T) {
 		{name: "bad smsc", yaml: "gsm:\n  smsc: \"+36-20\"\n", want: `t.yaml:2: gsm.smsc: "+36-20" must be a phone number`},
 		{name: "bad prefix", yaml: "sms:\n  modem_prefixes: [\"+36\", x]\n", want: `t.yaml:2: sms.modem_prefixes[1]: "x" must be digits`},
 		{name: "bad url", yaml: "sms:\n  incoming_url: ftp://x/\n", want: `t.yaml:2: sms.incoming_url: "ftp://x/" must start with http:// or https://`},
+		{name: "incoming extension unknown", yaml: "sms:\n  incoming_extension: \"999\"\n", want: `t.yaml:2: sms.incoming_extension: no extension "999"`},
+		{name: "incoming extension not api", yaml: "extensions:\n  - number: \"101\"\n    kind: sip\n    password: secret-101-x\nsms:\n  incoming_extension: \"101\"\n",
+			want: `t.yaml:6: sms.incoming_extension: extension "101" must be of kind api with a url`},
+		{name: "incoming extension", yaml: "extensions:\n  - number: \"200\"\n    kind: api\n    url: http://192.168.1.10/ivr\nsms:\n  incoming_extension: \"200\"\n",
+			check: func(t *testing.T, c Config) {
+				if c.SMS.IncomingExtension != "200" {
+					t.Errorf("SMS = %+v", c.SMS)
+				}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

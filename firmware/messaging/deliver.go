@@ -267,13 +267,19 @@ func (r *Router) receive(m inbox.Message) (inbox.Message, error) {
 		return m, err
 	}
 	r.log.Info("message received", "id", m.ID, "from", m.Originator, "route", m.Route)
-	if r.opts.IncomingURL != "" && r.opts.Notifier != nil {
+	if r.opts.Notifier == nil {
+		return m, nil
+	}
+	for _, hook := range []IncomingHook{{URL: r.opts.IncomingURL}, r.opts.IncomingExtension} {
+		if hook.URL == "" {
+			continue
+		}
 		err := r.opts.Notifier.Send(notify.Notification{
-			Name: notify.IncomingSMS, URL: r.opts.IncomingURL,
+			Name: notify.IncomingSMS, URL: hook.URL, Secret: hook.Secret,
 			SmsID: m.ID, Sender: m.Originator, Recipient: m.Recipient, Text: m.Data,
 		})
 		if err != nil {
-			r.log.Warn("IncomingSMS not sent", "id", m.ID, "err", err)
+			r.log.Warn("IncomingSMS not sent", "id", m.ID, "url", hook.URL, "err", err)
 		}
 	}
 	return m, nil

@@ -68,6 +68,10 @@ type Options struct {
 	// IncomingURL gets an IncomingSMS for every received message ("":
 	// none).
 	IncomingURL string
+	// IncomingExtension is the API extension whose application also gets
+	// every IncomingSMS (the reference's "SMS arrives to an API
+	// extension"); its URL empty: none.
+	IncomingExtension IncomingHook
 	// Secret returns the notify_secret of an API user, which signs the
 	// delivery reports of that user's messages (nil: unsigned).
 	Secret func(user string) []byte
@@ -339,4 +343,11 @@ func encodingOf(typ string) pdu.Encoding {
 		return pdu.UCS2
 	}
 	return pdu.Auto
+}
+
+// IncomingHook is an application that gets IncomingSMS notifications,
+// signed with Secret when it is not empty.
+type IncomingHook struct {
+	URL    string
+	Secret []byte
 }
