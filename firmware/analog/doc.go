@@ -10,7 +10,9 @@
 // leg that decodes what the endpoint sends (jitter buffer, 20 ms linear
 // frames) into the port's audio, and encodes the port's audio as PCMU or
 // PCMA RTP towards the endpoint, one packet per port frame. The port's
-// PCM clock paces both directions, so no timer runs per packet.
+// PCM clock paces both directions, so no timer runs per packet. When a
+// phone's call connects, its first 80 ms go out as silence: the line's
+// audio queue may still hold the end of its dialling.
 //
 // Leg events speak the SIP layer's vocabulary (ringing, answered, failed,
 // hangup, cancelled, DTMF, hold, unhold, refer), so the core's call

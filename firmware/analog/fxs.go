@@ -288,6 +288,9 @@ func (l *fxsLine) connect(leg *Leg, st fxsState) error {
 		return ErrLegEnded
 	}
 	leg.startMedia()
+	if !l.talk || l.state != st { // the phone's dialling must not reach the far party
+		leg.m.flushOutbound()
+	}
 	l.state, l.talk, l.gen = st, true, nil
 	return nil
 }

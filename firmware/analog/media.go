@@ -19,6 +19,13 @@ const (
 	rtpHeaderLen = 12
 	maxPacket    = 1500
 	queueSlots   = 32
+
+	// staleFrames is how much of the phone's audio right after the call
+	// connects is sent to the far party as silence: the line's receive
+	// queue (hal/line AudioFrames, 4 frames = 80 ms) may still hold the
+	// phone's dialling (the final DTMF digit's tail) when the caller leg
+	// is answered, and no one speaks within 80 ms of an answer.
+	staleFrames = 4
 )
 
 // media is one leg's loopback RTP phone: a socket whose peer is the
@@ -44,7 +51,10 @@ type media struct {
 	seq    uint16
 	ts     uint32
 	marker bool
-	pkt    [rtpHeaderLen + hal.FrameSamples]byte
+	// stale counts the frames still to be sent as silence (flushOutbound).
+	stale int
+	quiet hal.Frame // always silence
+	pkt   [rtpHeaderLen + hal.FrameSamples]byte
 }
 
 // newMedia opens the loopback socket for ep and points ep at it.
@@ -125,12 +135,21 @@ func parseRTP(b []byte) (pt uint8, ts uint32, payload []byte, ok bool) {
 	return b[1] & 0x7f, binary.BigEndian.Uint32(b[4:]), b[off:end], true
 }
 
+// flushOutbound drops the phone's audio queued toward the far party:
+// the next staleFrames frames are sent as silence. The line's lock is
+// held (as for frame).
+func (m *media) flushOutbound() { m.stale = staleFrames }
+
 // frame sends in (20 ms from the line) to the endpoint and fills out with
 // the next 20 ms from it. Only the pump calls it.
 func (m *media) frame(in, out *hal.Frame) {
 	m.inbound.ReadFrame(out[:])
 	if !m.keys.Done() {
 		m.keys.Fill(out[:])
+	}
+	if m.stale > 0 {
+		m.stale--
+		in = &m.quiet
 	}
 
 	p := m.pkt[:]

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatepbx/gatepbx/firmware/dialplan"
 	"github.com/gatepbx/gatepbx/media/wav"
 	"github.com/gatepbx/gatepbx/sip/sipptest"
+	"github.com/gatepbx/gatepbx/sip/trunk"
 )
 
 // tourOzML is an on-device script that runs the verbs that need no
@@ -170,7 +172,8 @@ const optionsMenuOzML = `<Response>
 // hears it again, enters submenu 9 and leaves it by BackKey (the top
 // prompt plays again), picks the two-digit key 71 and enters a three-
 // digit code (DtmfEntered to ForwardToURL), then two digits of a
-// MinDigits=2 input that ends on its timeout (DtmfEntered to enteredUrl).
+// MinDigits=2 input that ends on its timeout (DtmfEntered to enteredUrl),
+// then three of a MaxDigits=3 input that ends on the third key.
 func TestOzmlMenuOptions(t *testing.T) {
 	sipptest.Need(t)
 	t.Parallel()
@@ -178,7 +181,10 @@ func TestOzmlMenuOptions(t *testing.T) {
 		"/ivr/start": optionsMenuOzML,
 		"/ivr/code": `<Response><UserInput MinDigits="2" MaxDigits="4" Timeout="1.5" enteredUrl="digits">` +
 			`<InitialCommands><Beep/></InitialCommands></UserInput><Beep/></Response>`,
-		"/ivr/digits": " ",
+		// MaxDigits reached: the input ends at once, long before Timeout.
+		"/ivr/digits": `<Response><UserInput MinDigits="2" MaxDigits="3" Timeout="30" enteredUrl="max">` +
+			`<InitialCommands><Beep/></InitialCommands></UserInput><Beep/></Response>`,
+		"/ivr/max": " ",
 	})
 	cfg := apiExtConfig(t, map[string]string{"200": app.srv.URL + "/ivr/start"})
 	writeToneWAV(t, filepath.Join(cfg.DataDir, "sounds", "tone.wav"), time.Second)
@@ -209,6 +215,12 @@ func TestOzmlMenuOptions(t *testing.T) {
 	p = app.next(t, c)
 	if p.path != "/ivr/digits" || p.form.Get("DtmfDigits") != "45" {
 		t.Fatalf("enteredUrl: %s %v", p.path, p.form)
+	}
+	media.waitQuiet(t, 300*time.Millisecond)
+	media.pressRFC4733("678") // no terminator; the 30 s Timeout is longer than next waits
+	p = app.next(t, c)
+	if p.path != "/ivr/max" || p.form.Get("NotificationName") != "DtmfEntered" || p.form.Get("DtmfDigits") != "678" {
+		t.Fatalf("MaxDigits: %s %v", p.path, p.form)
 	}
 	if err := c.Wait(); err != nil {
 		t.Fatalf("caller: %v", err)
@@ -268,6 +280,52 @@ func TestOzmlRequestVerb(t *testing.T) {
 	}
 	if n := m102.loud(start, time.Now()); n < 40 {
 		t.Fatalf("102 heard %d loud packets of OnInCall's WAV", n)
+	}
+}
+
+// requestFailOzML places two calls with Request that fail differently:
+// 102 declines (OnRejected), 95551234 goes by a route to a trunk that is
+// down (503, OnError); the variables say which blocks ran.
+const requestFailOzML = `<Response>
+  <Beep/>
+  <Request DialedAddress="102">
+    <OnRejected><Var id="r">rejected</Var></OnRejected>
+    <OnError><Var id="r">error</Var></OnError>
+    <OnBusy><Var id="r">busy</Var></OnBusy>
+    <OnCompleted><Var id="r">completed</Var></OnCompleted>
+  </Request>
+  <Request DialedAddress="95551234">
+    <OnError><Var id="e">error</Var></OnError>
+    <OnRejected><Var id="e">rejected</Var></OnRejected>
+    <OnNotFound><Var id="e">notfound</Var></OnNotFound>
+  </Request>
+  <GoTo>done-$r-$e</GoTo>
+</Response>`
+
+// TestOzmlRequestRejectedAndError: a Request to a phone that answers 603
+// runs OnRejected; one the dial plan sends to a trunk that is down (503)
+// runs OnError.
+func TestOzmlRequestRejectedAndError(t *testing.T) {
+	sipptest.Need(t)
+	t.Parallel()
+	app := newOzmlApp(t, map[string]string{"/start": requestFailOzML, "/done-rejected-error": " "})
+	cfg := apiExtConfig(t, map[string]string{"200": app.srv.URL + "/start"})
+	cfg.Trunks = []trunk.Config{{Name: "down", Registrar: "127.0.0.1:9", Username: "nobody", Password: "x-Secret-2", Register: true}}
+	cfg.Dialplan.Routes = []dialplan.Route{{Name: "out", Priority: 10, Prefix: "9", MinLength: 4, Strip: 1,
+		Target: dialplan.Target{Kind: dialplan.TargetTrunk, Name: "down"}}}
+	a := startTestApp(t, cfg)
+	declines := phone(t, a, "102", "uas_reject.xml", "", map[string]string{"CODE": "603", "REASON": "Decline"}, false)
+	c := mediaCaller(t, a, newRTPPhone(t), "hangup_wait.part", "200", map[string]string{})
+	if p := app.next(t, c); p.path != "/start" {
+		t.Fatalf("IncomingCall: %s", p.path)
+	}
+	if p := app.next(t, c); p.path != "/done-rejected-error" || p.form.Get("NotificationName") != "GoTo" {
+		t.Fatalf("the blocks that ran: %s", p.path)
+	}
+	for _, p := range []*sipptest.Peer{c, declines} {
+		if err := p.Wait(); err != nil {
+			t.Fatalf("SIPp: %v", err)
+		}
 	}
 }
 

@@ -63,21 +63,37 @@ func (m apiCallsMedia) party(id string, p api.Party) pbx.Party {
 }
 
 // announce plays src to party in the background, after the call's
-// earlier announcements; src is closed.
+// earlier announcements; src is closed. stopAnnouncements ends it.
 func (m apiCallsMedia) announce(id string, party pbx.Party, src player.Source) {
-	go m.a.scripts.queue.run(id, func() {
+	go m.a.scripts.queue.run(id, func(stopped context.Context) {
 		defer src.Close()
+		if stopped.Err() != nil {
+			return
+		}
 		err := m.core.Announce(context.Background(), id, party, func(ctx context.Context, w pbx.PacketWriter, f sdp.Format) error {
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			defer context.AfterFunc(stopped, cancel)()
 			p, err := stream.NewPacer(w, stream.PacerConfig{PayloadType: f.PT, Clock: m.a.scripts.clock})
 			if err != nil {
 				return err
 			}
 			return p.Play(ctx, src)
 		})
-		if err != nil && !errors.Is(err, pbx.ErrCallEnded) {
+		if err != nil && !errors.Is(err, pbx.ErrCallEnded) && stopped.Err() == nil {
 			m.a.log.Warn("Play/Speak on call failed", "call", id, "err", err)
 		}
 	})
+}
+
+// stopAnnouncements ends the HTTP API's Play or Speak playing on call id
+// and drops the ones waiting their turn, returning once the call is as
+// it was before them (BlindTransfer during a prompt, as a PBX stops its
+// playback when a call is transferred).
+func (m apiCallsMedia) stopAnnouncements(id string) {
+	if m.a.scripts != nil {
+		m.a.scripts.queue.stop(id)
+	}
 }
 
 // callQueues runs functions one at a time per call ID.
@@ -89,10 +105,16 @@ type callQueues struct {
 type callQueue struct {
 	mu    sync.Mutex // held while one runs
 	users int        // runs waiting or running; guarded by callQueues.mu
+	// stops counts stop calls; a run given before one is dropped. cancel
+	// stops the running one. Both guarded by callQueues.mu.
+	stops  int
+	cancel context.CancelFunc
 }
 
-// run calls fn after the functions given earlier for id have returned.
-func (q *callQueues) run(id string, fn func()) {
+// run calls fn after the functions given earlier for id have returned;
+// fn's context ends when stop is called for id (already ended when stop
+// came while fn waited its turn).
+func (q *callQueues) run(id string, fn func(stopped context.Context)) {
 	q.mu.Lock()
 	if q.calls == nil {
 		q.calls = map[string]*callQueue{}
@@ -103,10 +125,22 @@ func (q *callQueues) run(id string, fn func()) {
 		q.calls[id] = cq
 	}
 	cq.users++
+	gen := cq.stops
 	q.mu.Unlock()
 
 	cq.mu.Lock()
-	fn()
+	ctx, cancel := context.WithCancel(context.Background())
+	q.mu.Lock()
+	if cq.stops != gen {
+		cancel()
+	}
+	cq.cancel = cancel
+	q.mu.Unlock()
+	fn(ctx)
+	cancel()
+	q.mu.Lock()
+	cq.cancel = nil
+	q.mu.Unlock()
 	cq.mu.Unlock()
 
 	q.mu.Lock()
@@ -114,6 +148,24 @@ func (q *callQueues) run(id string, fn func()) {
 		delete(q.calls, id)
 	}
 	q.mu.Unlock()
+}
+
+// stop ends the function running for id and drops the ones waiting,
+// returning once the running one has returned.
+func (q *callQueues) stop(id string) {
+	q.mu.Lock()
+	cq := q.calls[id]
+	if cq == nil {
+		q.mu.Unlock()
+		return
+	}
+	cq.stops++
+	if cq.cancel != nil {
+		cq.cancel()
+	}
+	q.mu.Unlock()
+	cq.mu.Lock() // the running one has returned
+	cq.mu.Unlock()
 }
 
 func (m apiCallsMedia) Play(ctx context.Context, p api.PlayRequest) error {

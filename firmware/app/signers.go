@@ -138,8 +138,10 @@ func (a *App) signFor(n *notify.Notification, user string) {
 
 // BlindTransfer implements api.Calls as apiCalls does, remembering the
 // command's API user until the call ends: the core's CallFinished to the
-// FinishedUrl (App.callEnded) is signed for that user.
+// FinishedUrl (App.callEnded) is signed for that user. A Play or Speak
+// playing on the call is stopped first.
 func (m apiCallsMedia) BlindTransfer(ctx context.Context, t api.TransferRequest) error {
+	m.stopAnnouncements(t.CallID)
 	m.a.rememberTransferUser(api.UserFrom(ctx), t.CallID)
 	return m.apiCalls.BlindTransfer(ctx, t)
 }
