@@ -519,6 +519,10 @@ func failure(ev ua.Event, noAnswer bool) (state string, code int, reason string)
 		return "NoAnswer", 480, "Temporarily Unavailable"
 	case ev.Code == 487:
 		return "Cancelled", 487, "Request Terminated"
+	case ev.Code >= 500 && ev.Code < 600:
+		// The far end failed rather than refused (500, 502, 503, ...):
+		// history and OzML's OnError see an error.
+		return "Error", ev.Code, ev.Reason
 	case ev.Code >= 400 && ev.Code < 700:
 		return "Rejected", ev.Code, ev.Reason
 	}

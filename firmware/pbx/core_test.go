@@ -378,7 +378,8 @@ func TestFailureMapping(t *testing.T) {
 		{486, false, "Busy", 486}, {600, false, "Busy", 486}, {603, false, "Rejected", 603},
 		{404, false, "NotFound", 404}, {604, false, "NotFound", 404}, {408, false, "NoAnswer", 480},
 		{480, false, "NoAnswer", 480}, {487, false, "Cancelled", 487}, {487, true, "NoAnswer", 480},
-		{415, false, "Rejected", 415}, {500, false, "Rejected", 500}, {302, false, "Error", 500},
+		{415, false, "Rejected", 415}, {500, false, "Error", 500}, {503, false, "Error", 503}, {606, false, "Rejected", 606},
+		{302, false, "Error", 500},
 	}
 	for _, tc := range tests {
 		st, code, _ := failure(ua.Event{Kind: ua.EventFailed, Code: tc.code, Reason: "x"}, tc.noAnswer)
