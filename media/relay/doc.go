@@ -92,13 +92,19 @@
 // loss for all; at 1000 streams 0.79% against 0.94-0.98%. A CPU profile of the reactor puts about
 // 80% in recvfrom and sendto (sendto alone about 58%, since on loopback
 // it also delivers to the receiver), so what is left to save lies in the
-// kernel. Not done, measured or estimated: sending from a connected
-// socket (a SO_REUSEPORT twin of the RTP socket, connect()ed to the
-// latched remote) saves the route lookup, about 0.8 µs of 8 µs per send
-// in a micro-benchmark, at the price of a second socket per leg and of
-// re-connecting on every relatch; skipping RawConn.Write's descriptor lock
-// for the peer's socket saves about 3% but needs every reactor of every
-// pool synchronised on Close.
+// kernel. Tried and dropped: a raw sendto on the peer's descriptor
+// without RawConn.Write's descriptor lock (Close waiting for a per-socket
+// count of senders in flight instead) measured no difference beyond the
+// noise, neither in a send micro-benchmark (6.3 against 6.4 µs per send,
+// ±20% between repeats) nor in three interleaved bench-media runs against
+// the unchanged relay (1.05 against 1.04% of a core per 1000 packets/s at
+// 250 streams, 0.90 against 0.91% at 500), so the lock stays. Not done:
+// sending from a connected socket saves the route lookup, about 0.8 µs of
+// 8 µs per send in a micro-benchmark, but a connect()ed SO_REUSEPORT twin
+// of the RTP socket would also take the phone's packets from the RTP
+// socket (the kernel prefers a connected socket), and connecting the RTP
+// socket itself would hide a new source from the latch, so either needs
+// a second read path and a re-connect on every relatch.
 //
 // Trade-off: a reactor's work cannot be stolen by another thread. When
 // other processes starve the machine and the OS deschedules a reactor's
@@ -168,6 +174,11 @@
 // for reception statistics, the holder of the rewriter for the sending
 // side) and copies them under a mutex every 250 ms, so RTCP adds no atomic
 // operation per packet and a report lags the stream by at most that much.
+//
+// When the call ends, Close sends a last compound packet, our SR (or RR)
+// and SDES followed by a BYE for our SSRC (RFC 3550 6.6), to the latched
+// RTCP address, or before the phone sent any RTCP to its RTP port+1 (the
+// RTP port with rtcp-mux); a leg that never sent RTP or RTCP says no BYE.
 //
 // On an SRTP leg, RTCP is SRTCP: SetSRTCP gives the keys (from the same
 // SDES exchange); the phone's reports are authenticated and checked for

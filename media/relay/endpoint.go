@@ -318,7 +318,8 @@ func (e *Endpoint) Start() {
 	go e.readRTCP()
 }
 
-// Close unbridges the endpoint, closes both sockets, waits for the reader
+// Close unbridges the endpoint, sends the far phone an RTCP BYE (see
+// sendBye), closes both sockets, waits for the reader
 // goroutines to exit and gives the ports back to the pool. It is
 // idempotent; later calls return the first call's result.
 func (e *Endpoint) Close() error {
@@ -329,6 +330,7 @@ func (e *Endpoint) Close() error {
 	}
 	e.closed = true
 	Unbridge(e)
+	e.sendBye(e.clock.Now())
 	if e.pool.reactors != nil {
 		// Before the socket closes: its descriptor must not be read
 		// (or reused) under the reactor.

@@ -369,10 +369,16 @@ func (e *Endpoint) sendReport(now time.Time) {
 	if !dst.IsValid() {
 		return
 	}
-	pkt := e.buildReport(now)
-	if pkt == nil {
-		return
+	if pkt := e.buildReport(now); pkt != nil {
+		e.sendRTCPLocked(pkt, dst)
 	}
+}
+
+// sendRTCPLocked sends our compound packet pkt to dst, as SRTCP when the
+// leg has SRTCP keys, from the RTCP socket (the RTP socket with
+// rtcp-mux), and counts it. The caller holds rtcpState.mu.
+func (e *Endpoint) sendRTCPLocked(pkt []byte, dst netip.AddrPort) {
+	s := &e.rtcpState
 	if s.out != nil {
 		if s.sealed == nil {
 			s.sealed = make([]byte, 0, maxPacketSize+srtp.MaxOverhead+4)

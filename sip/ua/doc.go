@@ -15,7 +15,9 @@
 // Media negotiation is per leg: each endpoint is told its phone's
 // negotiated codec (relay SetCodec) and a=rtcp-mux, and offers to a callee
 // list the other party's codecs followed by the other G.711 law, which the
-// relay transcodes. SRTP is SDES (a=crypto on RTP/SAVP) under each
+// relay transcodes. A re-INVITE that offers only the other G.711 law
+// (PCMU↔PCMA) is answered with it and the leg's relay codec is switched;
+// the other leg keeps its codec and the relay transcodes. SRTP is SDES (a=crypto on RTP/SAVP) under each
 // extension's SRTPPolicy: offers are answered with SRTP when they ask for
 // it, SRTP is offered to phones that require it, and the contexts go to
 // the relay endpoint for RTP and RTCP, so SRTP and plain legs bridge.

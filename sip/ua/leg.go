@@ -268,7 +268,8 @@ func (l *legBase) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // answerReInvite answers an in-dialog INVITE: accept the far end's new
-// media address and direction, keep our port and codec.
+// media address and direction, keep our port and codec, or switch the
+// leg to the other G.711 law when the re-offer only has that one.
 func (l *legBase) answerReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	body := req.Body()
 	dir := sdp.Direction("")
@@ -279,9 +280,14 @@ func (l *legBase) answerReInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		m, _ := sess.Audio()
-		if m == nil || !hasAudioCodec(sdp.Intersect(m.Formats, l.Formats())) {
+		var switched []sdp.Format // the other G.711 law, see lawSwitch
+		kept := m != nil && hasAudioCodec(sdp.Intersect(m.Formats, l.Formats()))
+		if m != nil && !kept {
+			switched, _ = l.lawSwitch(m.Formats)
+		}
+		if !kept && switched == nil {
 			// The leg's media is relayed as negotiated; a re-offer without
-			// that codec cannot be honoured without transcoding.
+			// that codec (or the other G.711 law) cannot be honoured.
 			l.srv.respond(req, tx, 488, "Not Acceptable Here")
 			return
 		}
@@ -295,6 +301,12 @@ func (l *legBase) answerReInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		dir = mirror(m.EffectiveDirection(sess))
+		if switched != nil {
+			l.mu.Lock()
+			l.setMedia(switched, l.rtcpMux)
+			l.mu.Unlock()
+			l.srv.log.Info("re-offer switched the G.711 law", "leg", l.id, "codec", switched[0].Name)
+		}
 	}
 	res := sip.NewSDPResponseFromRequest(req, l.localSDP(dir, true))
 	res.AppendHeader(sip.HeaderClone(&l.dua.ContactHDR))
