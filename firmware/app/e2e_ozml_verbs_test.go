@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatepbx/gatepbx/firmware/dialplan"
+	"github.com/gatepbx/gatepbx/firmware/history"
 	"github.com/gatepbx/gatepbx/media/wav"
 	"github.com/gatepbx/gatepbx/sip/sipptest"
 	"github.com/gatepbx/gatepbx/sip/trunk"
@@ -419,9 +420,15 @@ func TestOzmlAttendedTransfer(t *testing.T) {
 	if n := media.loud(joined, time.Now()); n < 50 {
 		t.Fatalf("101 heard %d loud packets from 103 after the join", n)
 	}
-	waitFor(t, "two history records", func() bool { return a.hist.Len() >= 2 })
-	final := a.hist.Recent(1)[0]
-	if final.CallID != consultID || final.State != "CalleeHangUp" || final.Caller != "101" || final.Callee != "103" {
+	// The consultation call's ID has two records (200→103 until the join,
+	// then the joined call), written as each part ends: wait for the last.
+	var records []history.Record
+	waitFor(t, "the joined call's history record", func() bool {
+		records = a.hist.Recent(a.hist.Len())
+		return slices.ContainsFunc(records, func(r history.Record) bool { return r.CallID == consultID && r.Caller == "101" })
+	})
+	i := slices.IndexFunc(records, func(r history.Record) bool { return r.CallID == consultID && r.Caller == "101" })
+	if final := records[i]; final.State != "CalleeHangUp" || final.Callee != "103" {
 		t.Fatalf("joined call %+v", final)
 	}
 	if logs.contains("verb=AttendedTransfer") || logs.contains("never") {
