@@ -394,8 +394,10 @@ func scrub(err error) error {
 	return err
 }
 
-// safeURL is raw fit for a log: no userinfo, and the query string (which
+// SafeURL is raw fit for a log: no userinfo, and the query string (which
 // may carry tokens) replaced by "redacted".
+func SafeURL(raw string) string { return safeURL(raw) }
+
 func safeURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {

@@ -71,9 +71,7 @@ func (a *App) startServices(ctx context.Context, cfg config.Config) error {
 		Store: s.inbox, ModemPrefixes: cfg.SMS.ModemPrefixes, Notifier: a.notify, IncomingURL: cfg.SMS.IncomingURL,
 		Secret: a.notifySecret, Logger: a.log,
 	}
-	if e, ok := cfg.Extension(cfg.SMS.IncomingExtension); ok {
-		ro.IncomingExtension = messaging.IncomingHook{URL: e.URL, Secret: []byte(e.NotifySecret)}
-	}
+	ro.IncomingExtension = a.incomingExtension
 	if cfg.SMS.SIPMessage {
 		ro.Directory, ro.SIP = sipExtensions{a}, a.sip
 	}
@@ -92,6 +90,17 @@ func (a *App) startServices(ctx context.Context, cfg config.Config) error {
 		}
 	}
 	return nil
+}
+
+// incomingExtension is the application of sms.incoming_extension in the
+// running config, read per message: a reload that changes the extension's
+// url or notify_secret applies to the next IncomingSMS.
+func (a *App) incomingExtension() messaging.IncomingHook {
+	cfg := a.Config()
+	if e, ok := cfg.Extension(cfg.SMS.IncomingExtension); ok {
+		return messaging.IncomingHook{URL: e.URL, Secret: []byte(e.NotifySecret)}
+	}
+	return messaging.IncomingHook{}
 }
 
 // openMail opens the mail queue with the relay of the smtp section.

@@ -270,7 +270,11 @@ func (r *Router) receive(m inbox.Message) (inbox.Message, error) {
 	if r.opts.Notifier == nil {
 		return m, nil
 	}
-	for _, hook := range []IncomingHook{{URL: r.opts.IncomingURL}, r.opts.IncomingExtension} {
+	hooks := [2]IncomingHook{{URL: r.opts.IncomingURL}}
+	if r.opts.IncomingExtension != nil {
+		hooks[1] = r.opts.IncomingExtension()
+	}
+	for _, hook := range hooks {
 		if hook.URL == "" {
 			continue
 		}
@@ -279,7 +283,7 @@ func (r *Router) receive(m inbox.Message) (inbox.Message, error) {
 			SmsID: m.ID, Sender: m.Originator, Recipient: m.Recipient, Text: m.Data,
 		})
 		if err != nil {
-			r.log.Warn("IncomingSMS not sent", "id", m.ID, "url", hook.URL, "err", err)
+			r.log.Warn("IncomingSMS not sent", "id", m.ID, "url", notify.SafeURL(hook.URL), "err", err)
 		}
 	}
 	return m, nil

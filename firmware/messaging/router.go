@@ -68,10 +68,11 @@ type Options struct {
 	// IncomingURL gets an IncomingSMS for every received message ("":
 	// none).
 	IncomingURL string
-	// IncomingExtension is the API extension whose application also gets
-	// every IncomingSMS (the reference's "SMS arrives to an API
-	// extension"); its URL empty: none.
-	IncomingExtension IncomingHook
+	// IncomingExtension returns the API extension whose application also
+	// gets every IncomingSMS (the reference's "SMS arrives to an API
+	// extension"); asked per message, so a config reload applies. Nil, or
+	// an empty URL: none.
+	IncomingExtension func() IncomingHook
 	// Secret returns the notify_secret of an API user, which signs the
 	// delivery reports of that user's messages (nil: unsigned).
 	Secret func(user string) []byte

@@ -26,7 +26,7 @@ type InterceptRequest struct {
 	CallerName      string
 	CallerExtension string // the caller's extension, "" for an outside caller
 	// OriginalDialedNumber is what the caller dialled (for a trunk call,
-	// the local number its DID maps to); LastDialedNumber the number the
+	// its DID, as in the history's Dialed); LastDialedNumber the number the
 	// last attempt rang and LastCalledExtension the same when it is an
 	// extension ("" before the first attempt).
 	OriginalDialedNumber string
