@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -26,6 +27,16 @@ import (
 )
 
 func main() {
+	// The one process-wide setting, made here rather than in run (which
+	// the tests call): a GOMEMLIMIT in the environment (a systemd
+	// Environment= line, say) wins over the default of half the RAM.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		if meminfo, err := os.ReadFile("/proc/meminfo"); err == nil {
+			if limit, ok := memoryLimit(meminfo); ok {
+				debug.SetMemoryLimit(limit)
+			}
+		}
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
