@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/gatepbx/gatepbx/api/ozml"
+)
 
 // OzML bounds what one OzML script may cost (api.ozml): exceeding a
 // limit ends the script with a logged reason and hangs the call up. It
@@ -22,16 +26,17 @@ type OzML struct {
 	AnswerTimeout time.Duration `yaml:"answer_timeout"`
 }
 
-// defaultOzML are the limits api.ozml starts from.
+// defaultOzML are the limits api.ozml starts from: the interpreter's own
+// defaults, so the two cannot drift apart.
 var defaultOzML = OzML{
-	MaxDocumentBytes:  256 << 10,
-	MaxDepth:          32,
-	MaxElements:       10000,
-	MaxLoopIterations: 10000,
-	MaxGoToHops:       100,
-	MaxRunTime:        4 * time.Hour,
-	MaxVariableBytes:  1 << 20,
-	MaxRecordDuration: time.Hour,
+	MaxDocumentBytes:  ozml.DefaultLimits.MaxDocumentBytes,
+	MaxDepth:          ozml.DefaultLimits.MaxDepth,
+	MaxElements:       ozml.DefaultLimits.MaxElements,
+	MaxLoopIterations: ozml.DefaultLimits.MaxLoopIterations,
+	MaxGoToHops:       ozml.DefaultLimits.MaxGoToHops,
+	MaxRunTime:        ozml.DefaultLimits.MaxRunTime,
+	MaxVariableBytes:  ozml.DefaultLimits.MaxVarBytes,
+	MaxRecordDuration: ozml.DefaultLimits.MaxRecordDuration,
 	RejectCode:        603,
 	AnswerTimeout:     10 * time.Second,
 }
