@@ -5,7 +5,7 @@ type commandKind int
 
 const (
 	// kindHTTP commands are callable over HTTP; those without a run
-	// function are answered 301 until they are implemented.
+	// function (the XE configuration commands) are answered 301.
 	kindHTTP commandKind = iota + 1
 	// kindOzML commands are OzML verbs that only make sense inside a
 	// script (control flow, replies to notifications): 303 over HTTP.
@@ -16,7 +16,7 @@ const (
 type command struct {
 	name string // canonical spelling, used in messages and ACLs
 	kind commandKind
-	run  func(h *Handler, req *request) reply // nil: not implemented yet
+	run  func(h *Handler, req *request) reply // nil: not offered by this appliance (answered 301)
 }
 
 // commandTable lists every command name of the reference (section 3), and

@@ -10,7 +10,6 @@ import (
 // ReceiveAlarmNotification through the Env's optional senders; without
 // one the verb fails with a logged ErrNotAvailable and the script goes on.
 func (r *run) messaging(ctx context.Context, n *Node) error {
-	var err error
 	switch n.Name {
 	case "sendemail":
 		s, ok := r.in.env.(EmailSender)
@@ -43,10 +42,7 @@ func (r *run) messaging(ctx context.Context, n *Node) error {
 	case "receivealarmnotification":
 		return r.receiveAlarm(ctx, n)
 	}
-	if err == nil {
-		err = fmt.Errorf("%s: %w (it comes with the messaging work)", n.DisplayName(), ErrNotAvailable)
-	}
-	return r.callErr(ctx, n, err)
+	return r.callErr(ctx, n, fmt.Errorf("%s: %w (no sender for it is configured)", n.DisplayName(), ErrNotAvailable))
 }
 
 // sendMsg runs <SendMsg ToConnection="name">text</SendMsg> on the bus.
