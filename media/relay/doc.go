@@ -84,21 +84,31 @@
 // (1.34-1.64% vs 1.13-1.18% of a core per 1000 packets/s at 250
 // streams).
 //
+// epoll_wait(0) is made as a raw system call. Through unix.EpollWait it
+// went through the scheduler's entersyscall, which wakes the runtime's
+// sysmon thread whenever every P was idle; sysmon then polled every 20 µs,
+// and a profile put 10% of the relay's CPU in sysmon's sleeps and
+// wake-ups. A zero timeout never blocks, so nothing needs entersyscall.
+//
 // Measured with bench/rtpload (make bench-media) on the 2-core amd64
 // development VM, all forwarders in the same run (README's Benchmarks has
-// the table): per 1000 packets/s the reactors cost 0.87-1.17% of a core at
-// 250 streams and 0.84-1.00% at 500, against 1.10-1.46% and 0.97-1.18%
-// for the goroutine mode and 0.93-1.52% and 0.90-1.28% for rtpengine, 0
-// loss for all; at 1000 streams 0.79% against 0.94-0.98%. A CPU profile of the reactor puts about
-// 80% in recvfrom and sendto (sendto alone about 58%, since on loopback
-// it also delivers to the receiver), so what is left to save lies in the
+// the table): per 1000 packets/s the reactors cost 0.80-0.95% of a core at
+// 250 streams and 0.73-0.84% at 500, against 1.10-1.42% and 1.21-1.38%
+// for rtpengine and 1.64-1.88% and 1.57-1.64% for the bare Go
+// recvmmsg/sendmmsg forwarder, 0 loss for all. A CPU profile of the
+// reactor puts about 80% in recvfrom and sendto (sendto alone about 56%,
+// since on loopback it also delivers to the receiver) and 11% in parking
+// and waking through the netpoller, so what is left to save lies in the
 // kernel. Tried and dropped: a raw sendto on the peer's descriptor
 // without RawConn.Write's descriptor lock (Close waiting for a per-socket
 // count of senders in flight instead) measured no difference beyond the
 // noise, neither in a send micro-benchmark (6.3 against 6.4 µs per send,
 // ±20% between repeats) nor in three interleaved bench-media runs against
 // the unchanged relay (1.05 against 1.04% of a core per 1000 packets/s at
-// 250 streams, 0.90 against 0.91% at 500), so the lock stays. Not done:
+// 250 streams, 0.90 against 0.91% at 500), so the lock stays. Also
+// dropped: sleeping 0.5 or 1 ms after each batch so that batches grow
+// cost more, not less (1.2-1.3% at 250 streams, timer wake-ups instead of
+// netpoller ones) and pushed p99 above 2 ms. Not done:
 // sending from a connected socket saves the route lookup, about 0.8 µs of
 // 8 µs per send in a micro-benchmark, but a connect()ed SO_REUSEPORT twin
 // of the RTP socket would also take the phone's packets from the RTP
