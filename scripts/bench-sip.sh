@@ -4,12 +4,16 @@
 #   2. calls 101 -> 102 through the B2BUA at CALL_RATE/s for BENCH_SECONDS
 #      (callee: one SIPp UAS registered as 102), each held HOLD_MS.
 # Prints achieved rates, failures and the appliance's RSS (idle and peak).
+# MAX_TRANSACTIONS sets sip.max_transactions (default 0: automatic, from the
+# memory limit); e.g. 8192, a 1 GB board's automatic value, shows the
+# overload guard answering 503 (counted as failed calls) and bounding RSS.
 set -euo pipefail
 BIN=${1:-bin/gatepbx}
 REG_RATE=${REG_RATE:-2000}
 CALL_RATE=${CALL_RATE:-750}
 BENCH_SECONDS=${BENCH_SECONDS:-20}
 HOLD_MS=${HOLD_MS:-1000}
+MAX_TRANSACTIONS=${MAX_TRANSACTIONS:-0}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SCN_TEST=$ROOT/firmware/app/testdata/sipp
 SCN=$ROOT/scripts/sipp
@@ -43,6 +47,7 @@ sip:
   udp_port: $SIP_PORT
   tcp_port: 0
   tls_port: 0
+  max_transactions: $MAX_TRANSACTIONS
 rtp:
   port_min: 20000
   port_max: 39998

@@ -208,7 +208,7 @@ func (a *App) start(ctx context.Context) error {
 		AuthLimit: cfg.SIP.AuthFailureLimit, AuthWindow: cfg.SIP.AuthFailureWindow,
 		MinExpires: cfg.SIP.RegisterMinExpires, MaxExpires: cfg.SIP.RegisterMaxExpires, DefExpires: cfg.SIP.RegisterDefaultExpires,
 		Codecs: codecs(cfg), Ports: ports, Directory: dir, Handler: a.core, Now: a.opts.Clock.Now, TLSConfig: tlsConf,
-		SRTP: srtpPolicies(cfg),
+		SRTP: srtpPolicies(cfg), MaxTransactions: cfg.SIP.MaxTransactions,
 	})
 	if err != nil {
 		lns.Close()
@@ -452,6 +452,7 @@ func (a *App) Reload() error {
 	a.core.SetDirectory(dir)
 	a.sip.SetDirectory(dir)
 	a.sip.SetSRTPPolicy(srtpPolicies(cfg))
+	a.sip.SetMaxTransactions(cfg.SIP.MaxTransactions)
 	a.api.SetUsers(apiUsers(cfg))
 	if err := a.setRouting(cfg); err != nil {
 		a.log.Error("reload: dial plan not changed", "err", err)

@@ -67,6 +67,10 @@ type SIP struct {
 	AuthFailureLimit       int           `yaml:"auth_failure_limit"`
 	AuthFailureWindow      time.Duration `yaml:"auth_failure_window"`
 	UserAgent              string        `yaml:"user_agent"`
+	// MaxTransactions is how many live SIP server transactions there may
+	// be before new UDP requests are answered 503 (overload guard); 0:
+	// automatic, from the process's soft memory limit.
+	MaxTransactions int `yaml:"max_transactions"`
 }
 
 // RTP holds the media relay settings.

@@ -319,6 +319,11 @@ gatepbx.yaml:5: sip.digest_algorithms[2]: duplicate "SHA-256" (first listed at l
 			want: "gatepbx.yaml:2: sip.digest_algorithms: must list at least one of MD5, SHA-256",
 		},
 		{
+			name: "max transactions negative",
+			yaml: "sip:\n  realm: pbx\n  max_transactions: -1\n",
+			want: "gatepbx.yaml:3: sip.max_transactions: must be 0 (automatic) or more, got -1",
+		},
+		{
 			name: "sip durations and limits",
 			yaml: "sip:\n  nonce_lifetime: 0s\n  ring_timeout: -5s\n  auth_failure_limit: 0\n  auth_failure_window: 0s\n  realm: 'a\"b'\n  user_agent: \"\"\n",
 			want: `gatepbx.yaml:2: sip.nonce_lifetime: must be greater than 0, got 0s

@@ -193,6 +193,9 @@ func (k *checker) sip(s *SIP) {
 		k.addf("sip.auth_failure_limit", "must be at least 1, got %d", s.AuthFailureLimit)
 	}
 	k.positive("sip.auth_failure_window", s.AuthFailureWindow)
+	if s.MaxTransactions < 0 {
+		k.addf("sip.max_transactions", "must be 0 (automatic) or more, got %d", s.MaxTransactions)
+	}
 	if s.UserAgent == "" {
 		k.addf("sip.user_agent", "required")
 	} else if hasControl(s.UserAgent) {

@@ -22,6 +22,10 @@
 // it, SRTP is offered to phones that require it, and the contexts go to
 // the relay endpoint for RTP and RTCP, so SRTP and plain legs bridge.
 //
+// Every request handler counts its transaction in an overload guard
+// (package overload) that, as sipgo's UDP read filter, answers new
+// requests 503 while too many transactions are live.
+//
 // Text messages (MESSAGE, RFC 3428): a registered, authenticated phone's
 // text/plain MESSAGE goes to the MessageSink; SendMessage sends one to a
 // registered extension's contact.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/gatepbx/gatepbx/media/relay"
 	"github.com/gatepbx/gatepbx/sip/digest"
+	"github.com/gatepbx/gatepbx/sip/overload"
 	"github.com/gatepbx/gatepbx/sip/ratelimit"
 	"github.com/gatepbx/gatepbx/sip/registrar"
 	"github.com/gatepbx/gatepbx/sip/sdp"
@@ -92,6 +94,11 @@ type Options struct {
 	// Messages takes the SIP MESSAGEs phones send (nil: refused with
 	// 405); SetMessageSink replaces it.
 	Messages MessageSink
+	// MaxTransactions is how many live server transactions there may be
+	// before new UDP requests are answered 503 (package overload); 0:
+	// overload.DefaultMax of the process's soft memory limit, negative:
+	// no maximum. SetMaxTransactions changes it.
+	MaxTransactions int
 }
 
 // Server is the SIP user agent of the appliance.
@@ -103,6 +110,7 @@ type Server struct {
 	dialogUAs map[string]*sipgo.DialogUA // by transport: "UDP", "TCP", "TLS"
 	auth      *digest.Server
 	limiter   *ratelimit.Limiter
+	guard     *overload.Guard
 	reg       *registrar.Registrar
 	directory atomic.Pointer[Directory]
 	srtpFunc  atomic.Pointer[func(number string) SRTPPolicy]
@@ -163,7 +171,9 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("ua: digest: %w", err)
 	}
 	host := o.Advertise.String()
-	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent(o.UserAgent), sipgo.WithUserAgentHostname(host)}
+	guard := overload.New(overload.Options{Max: maxTransactions(o.MaxTransactions), Server: o.UserAgent, Send: udpSender(o.Listeners.UDP), Logger: o.Logger, Now: o.Now})
+	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent(o.UserAgent), sipgo.WithUserAgentHostname(host),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(guard.Filter))}
 	if o.TLSConfig != nil {
 		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(o.TLSConfig))
 	}
@@ -181,6 +191,7 @@ func New(o Options) (*Server, error) {
 		dialogUAs: map[string]*sipgo.DialogUA{},
 		auth:      auth,
 		limiter:   ratelimit.New(o.AuthLimit, o.AuthWindow, o.Now),
+		guard:     guard,
 		reg:       registrar.New(registrar.Options{MaxContactsPerAOR: o.MaxContacts, Now: o.Now}),
 		dialogs:   map[string]dialogLeg{},
 	}
@@ -192,26 +203,68 @@ func New(o Options) (*Server, error) {
 		sua.Close()
 		return nil, err
 	}
-	srv.OnRegister(s.handleRegister)
-	srv.OnInvite(s.handleInvite)
-	srv.OnAck(s.handleAck)
-	srv.OnBye(s.handleBye)
-	srv.OnOptions(s.handleOptions)
-	srv.OnInfo(s.handleInfo)
-	srv.OnMessage(s.handleMessage)
-	srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) { s.inDialog(req, tx, dialogLeg.onRefer) })
-	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) { s.inDialog(req, tx, dialogLeg.onNotify) })
-	srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
+	srv.OnRegister(s.tracked(s.handleRegister))
+	srv.OnInvite(s.tracked(s.handleInvite))
+	srv.OnAck(s.tracked(s.handleAck))
+	srv.OnBye(s.tracked(s.handleBye))
+	srv.OnOptions(s.tracked(s.handleOptions))
+	srv.OnInfo(s.tracked(s.handleInfo))
+	srv.OnMessage(s.tracked(s.handleMessage))
+	srv.OnRefer(s.tracked(func(req *sip.Request, tx sip.ServerTransaction) { s.inDialog(req, tx, dialogLeg.onRefer) }))
+	srv.OnNotify(s.tracked(func(req *sip.Request, tx sip.ServerTransaction) { s.inDialog(req, tx, dialogLeg.onNotify) }))
+	srv.OnCancel(s.tracked(func(req *sip.Request, tx sip.ServerTransaction) {
 		// Matched CANCELs are answered by the transaction layer; this one matched nothing.
 		s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
-	})
-	srv.OnNoRoute(func(req *sip.Request, tx sip.ServerTransaction) {
+	}))
+	srv.OnNoRoute(s.tracked(func(req *sip.Request, tx sip.ServerTransaction) {
 		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
 		res.AppendHeader(sip.NewHeader("Allow", allowMethods))
 		s.send(tx, res)
-	})
+	}))
 	return s, nil
 }
+
+// tracked counts h's transactions in the overload guard until they end.
+func (s *Server) tracked(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		s.guard.Track(req, tx)
+		h(req, tx)
+	}
+}
+
+// maxTransactions resolves Options.MaxTransactions: 0 is the default for
+// the process's soft memory limit, negative is none.
+func maxTransactions(n int) int {
+	switch {
+	case n == 0:
+		return overload.DefaultMax(debug.SetMemoryLimit(-1))
+	case n < 0:
+		return 0
+	}
+	return n
+}
+
+// udpSender writes the guard's stateless answers from the UDP listener,
+// so they come from the port the phone sent to.
+func udpSender(c *net.UDPConn) func([]byte, net.Addr) error {
+	if c == nil {
+		return nil
+	}
+	return func(b []byte, to net.Addr) error {
+		_, err := c.WriteTo(b, to)
+		return err
+	}
+}
+
+// SetMaxTransactions changes Options.MaxTransactions (config reload).
+func (s *Server) SetMaxTransactions(n int) { s.guard.SetMax(maxTransactions(n)) }
+
+// OverloadRejected is how many requests the overload guard answered 503.
+func (s *Server) OverloadRejected() uint64 { return s.guard.Rejected() }
+
+// LiveTransactions is how many server transactions the overload guard
+// counts as live.
+func (s *Server) LiveTransactions() int { return s.guard.Live() }
 
 func (s *Server) makeDialogUAs() error {
 	host := s.opts.Advertise.String()
