@@ -63,7 +63,8 @@ func (m apiCallsMedia) party(id string, p api.Party) pbx.Party {
 }
 
 // announce plays src to party in the background, after the call's
-// earlier announcements; src is closed. stopAnnouncements ends it.
+// earlier announcements; src is closed. stopAnnouncements ends it, and
+// so does a transfer of the call (the core's ErrAnnouncementStopped).
 func (m apiCallsMedia) announce(id string, party pbx.Party, src player.Source) {
 	go m.a.scripts.queue.run(id, func(stopped context.Context) {
 		defer src.Close()
@@ -80,7 +81,12 @@ func (m apiCallsMedia) announce(id string, party pbx.Party, src player.Source) {
 			}
 			return p.Play(ctx, src)
 		})
-		if err != nil && !errors.Is(err, pbx.ErrCallEnded) && stopped.Err() == nil {
+		switch {
+		case errors.Is(err, pbx.ErrAnnouncementStopped):
+			// The call is being transferred: the prompts queued behind
+			// this one are dropped too, as BlindTransfer does.
+			m.a.scripts.queue.dropWaiting(id)
+		case err != nil && !errors.Is(err, pbx.ErrCallEnded) && stopped.Err() == nil:
 			m.a.log.Warn("Play/Speak on call failed", "call", id, "err", err)
 		}
 	})
@@ -148,6 +154,16 @@ func (q *callQueues) run(id string, fn func(stopped context.Context)) {
 		delete(q.calls, id)
 	}
 	q.mu.Unlock()
+}
+
+// dropWaiting drops the functions waiting their turn for id, without
+// waiting for the running one (which may be the caller).
+func (q *callQueues) dropWaiting(id string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if cq := q.calls[id]; cq != nil {
+		cq.stops++
+	}
 }
 
 // stop ends the function running for id and drops the ones waiting,

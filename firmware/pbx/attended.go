@@ -134,7 +134,8 @@ func (c *Core) joinCalls(ctx context.Context, aID string, aSide int, bID string,
 
 // detach hands this call's transferee (opposite j.side) over and ends the
 // call: the transferee's leg is kept up, the transferor's is ended (after
-// the REFER's final NOTIFY, if any).
+// the REFER's final NOTIFY, if any). An announcement playing has been
+// stopped first (onCommand: awaitAnnouncement).
 func (c *Call) detach(cmd command) error {
 	j := cmd.join
 	if c.xfer != nil || c.dtmf != nil {
@@ -189,7 +190,7 @@ func (c *Core) replaceLeg(leg CallerLeg, replaced ua.Replaced) {
 // leg is ended (RFC 3891: the replaced dialog gets BYE).
 func (c *Call) takeOver(j *join) error {
 	switch {
-	case c.xfer != nil || c.dtmf != nil:
+	case c.xfer != nil || c.keysBlockTransfer():
 		return ErrTransferring
 	case !c.parties[j.side].present() || !c.parties[1-j.side].present():
 		return ErrCallEnded
@@ -198,6 +199,7 @@ func (c *Call) takeOver(j *join) error {
 		j.incoming.Hangup()
 		return fmt.Errorf("pbx: answer the replacing call: %w", err)
 	}
+	c.stopAnnouncement()
 	caller := j.incoming.Caller()
 	j.moved = &party{leg: j.incoming, number: caller.Number, name: caller.DisplayName}
 	return c.adopt(command{join: j})
@@ -209,11 +211,12 @@ func (c *Call) takeOver(j *join) error {
 func (c *Call) adopt(cmd command) error {
 	j := cmd.join
 	switch {
-	case c.xfer != nil || c.dtmf != nil:
+	case c.xfer != nil || c.keysBlockTransfer():
 		return ErrTransferring
 	case !c.parties[j.side].present() || !c.parties[1-j.side].present():
 		return ErrCallEnded
 	}
+	c.stopAnnouncement()
 	now := c.core.opts.Clock.Now()
 	old := c.parties[j.side]
 	seg := c.rec

@@ -280,7 +280,11 @@ func (c *Call) talk() (state, cause string) {
 			c.xfer.noAnswer = true
 			c.xfer.leg.Hangup() // CANCEL; the 487 arrives as EventFailed
 		case err := <-dtmfDone:
-			c.endDTMF(err)
+			if cmd := c.endDTMF(err); cmd != nil {
+				if st, cause, over := c.onCommand(*cmd); over {
+					return st, cause
+				}
+			}
 		case <-c.release:
 			c.hangupAll()
 			return "TransferFailed", "transfer target failed and the transferor had left"
@@ -353,6 +357,9 @@ func (c *Call) onCommand(cmd command) (state, cause string, over bool) {
 		c.hangupAll()
 		return cmd.state, "hung up by the appliance", true
 	case cmdDetach:
+		if c.awaitAnnouncement(cmd) {
+			return "", "", false
+		}
 		if err := c.detach(cmd); err != nil {
 			cmd.answer(err)
 			return "", "", false
@@ -444,9 +451,12 @@ func (c *Call) rewire() {
 			continue
 		}
 		relay.Unbridge(c.parties[i].leg.Endpoint())
-		if c.held(i) {
+		switch {
+		case c.held(i):
 			c.play(i, SoundMusicOnHold)
-		} else {
+		case c.release != nil: // a failed transfer's survivor, released soon
+			c.play(i, SoundCongestion)
+		default:
 			c.stopSound(i)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"net"
 	"net/netip"
 	"sync"
 	"testing"
@@ -644,12 +643,7 @@ func TestAttendedTransferRefused(t *testing.T) {
 
 func TestSendDTMF(t *testing.T) {
 	r := newXRig(t)
-	phone, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer phone.Close()
-	r.caller.Endpoint().SetRemote(phone.LocalAddr().(*net.UDPAddr).AddrPort())
+	phone := r.callerPhone(t)
 	sent := make(chan error, 1)
 	go func() { sent <- r.core.SendDTMF(context.Background(), r.id, "12#", PartyCaller) }()
 	var got []byte

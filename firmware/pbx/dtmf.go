@@ -31,6 +31,11 @@ type dtmfSend struct {
 	relayed bool
 	to      Party
 	pending []byte
+	// announce: an Announce (Play/Speak) rather than keys; a transfer
+	// stops it (stopped) and goes ahead. then is an attended transfer's
+	// handover waiting for the announcement's writers to return.
+	announce, stopped bool
+	then              *command
 }
 
 // SendDTMF sends keys (0-9 * # A-D) to party (caller, callee or both) of
@@ -60,7 +65,7 @@ func (c *Call) startDTMF(cmd command) {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &dtmfSend{cancel: cancel, done: make(chan error, 1), reply: cmd.reply}
+	d := &dtmfSend{cancel: cancel, done: make(chan error, 1), reply: cmd.reply, announce: cmd.play != nil}
 	c.dtmf = d
 	c.rewire() // unbridged, no music on hold meanwhile
 	var wg sync.WaitGroup
@@ -86,14 +91,20 @@ func (c *Call) startDTMF(cmd command) {
 	}()
 }
 
-// endDTMF restores the media after a SendDTMF.
-func (c *Call) endDTMF(err error) {
+// endDTMF restores the media after a SendDTMF; it returns the command
+// that waited for the send's end (an attended transfer's handover), to
+// be run now.
+func (c *Call) endDTMF(err error) *command {
 	d := c.dtmf
 	c.dtmf = nil
 	d.cancel()
 	c.rewire()
+	if d.stopped {
+		err = ErrAnnouncementStopped
+	}
 	d.reply <- err
 	c.nextRelayedKeys(d)
+	return d.then
 }
 
 // stopDTMF cancels a SendDTMF because the call ends.
@@ -103,6 +114,9 @@ func (c *Call) stopDTMF() {
 		d.cancel()
 		<-d.done
 		d.reply <- ErrCallEnded
+		if d.then != nil {
+			d.then.answer(ErrCallEnded)
+		}
 	}
 }
 

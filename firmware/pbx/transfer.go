@@ -32,7 +32,8 @@ type transfer struct {
 // startTransfer begins a blind transfer of side from's party to target:
 // the target is rung on behalf of the other party (the transferee), who
 // hears ringback meanwhile. The transferor leaves when the target answers;
-// if the target fails, the call goes back to how it was.
+// if the target fails, the call goes back to how it was. An announcement
+// playing is stopped; a SendDTMF sending keys refuses the transfer.
 func (c *Call) startTransfer(from int, target string, report ua.TransferReport) error {
 	fail := func(err error, code int, reason string) error {
 		if report != nil {
@@ -41,7 +42,7 @@ func (c *Call) startTransfer(from int, target string, report ua.TransferReport) 
 		return err
 	}
 	switch {
-	case c.xfer != nil || c.dtmf != nil:
+	case c.xfer != nil || c.keysBlockTransfer():
 		return fail(ErrTransferring, 491, "Request Pending")
 	case c.state != StateInCall && c.state != StateHold:
 		return fail(ErrNotAnswered, 603, "Declined")
@@ -52,6 +53,7 @@ func (c *Call) startTransfer(from int, target string, report ua.TransferReport) 
 		return fail(err, err.Code, err.Reason)
 	}
 	bindCall(leg, c.id)
+	c.stopAnnouncement()
 	clock := c.core.opts.Clock
 	c.xfer = &transfer{
 		from: from, target: target, leg: leg, report: report, sound: SoundRingback,
