@@ -56,8 +56,9 @@ type App struct {
 	opts    Options
 	started time.Time
 
-	mu  sync.Mutex
-	cfg config.Config
+	mu       sync.Mutex
+	cfg      config.Config
+	reloadMu sync.Mutex // held by Reload
 
 	board    hal.Board
 	boardErr error
@@ -432,10 +433,13 @@ func (a *App) Core() *pbx.Core { return a.core }
 // Reload re-reads the config file. An invalid file is refused and the
 // running config kept. Extensions, passwords and API users change at once
 // (cached API logins are dropped); calls in progress are untouched.
-// The SMTP relay and the GSM modem follow their sections (services.go).
-// Listener, port and data-dir changes need a restart and are reported as
-// such.
+// The SMTP relay and the GSM modem follow their sections (services.go);
+// changed trunks re-register (trunks.go reloadTrunks); the overload
+// guard takes sip.max_transactions. Listener, port and data-dir changes
+// need a restart and are reported as such. Reloads run one at a time.
 func (a *App) Reload() error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
 	cfg, err := config.Load(a.opts.ConfigPath)
 	if err != nil {
 		return fmt.Errorf("reload refused, keeping the running config: %w", err)
@@ -454,10 +458,10 @@ func (a *App) Reload() error {
 	a.sip.SetSRTPPolicy(srtpPolicies(cfg))
 	a.sip.SetMaxTransactions(cfg.SIP.MaxTransactions)
 	a.api.SetUsers(apiUsers(cfg))
+	a.reloadTrunks(cfg) // trunks.go; before the routes that use them
 	if err := a.setRouting(cfg); err != nil {
 		a.log.Error("reload: dial plan not changed", "err", err)
 	}
-	a.reloadInbound(cfg) // trunks.go
 	if old.SIP.UDPPort != cfg.SIP.UDPPort || old.SIP.TCPPort != cfg.SIP.TCPPort || old.SIP.TLSPort != cfg.SIP.TLSPort ||
 		old.SIP.BindAddress != cfg.SIP.BindAddress || old.API.Port != cfg.API.Port || old.DataDir != cfg.DataDir ||
 		old.RTP.PortMin != cfg.RTP.PortMin || old.RTP.PortMax != cfg.RTP.PortMax {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/gatepbx/gatepbx/firmware/config"
 	"github.com/gatepbx/gatepbx/firmware/dialplan"
@@ -22,7 +23,7 @@ const forwardsFile = "forwards.json"
 type routingState struct {
 	forwards *dialplan.Forwards
 	ports    *relay.PortPool
-	trunks   *trunkSet // nil without trunks (trunks.go)
+	trunks   atomic.Pointer[trunkSet] // nil without trunks (trunks.go); a reload swaps it
 }
 
 // startDialplan gives the core its dial plan: the forwarding table from
@@ -60,8 +61,8 @@ func (a *App) setRouting(cfg config.Config) error {
 			}
 		},
 	}
-	if a.routes.trunks != nil {
-		rt.Trunks = a.routes.trunks
+	if t := a.routes.trunks.Load(); t != nil {
+		rt.Trunks = t
 	}
 	rt.Intercept = routingInterception(cfg.API, a.log) // intercept.go
 	a.core.SetRouting(rt)

@@ -1,11 +1,8 @@
 package app
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/gatepbx/gatepbx/firmware/config"
 	"github.com/gatepbx/gatepbx/sip/sipptest"
 )
 
@@ -45,13 +42,7 @@ func TestOverloadAnswers503(t *testing.T) {
 	}
 
 	cfg.SIP.MaxTransactions = 100
-	data, err := config.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(filepath.Dir(cfg.DataDir), "gatepbx.yaml"), data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	rewriteAPITestConfig(t, cfg)
 	if err := a.Reload(); err != nil {
 		t.Fatal(err)
 	}

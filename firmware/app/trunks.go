@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,19 +34,30 @@ type trunkSet struct {
 	set     *trunk.Set
 	sip     *ua.Server
 	inbound *trunk.Inbound // the providers' calls: recogniser and DID map
+	configs []trunk.Config // as started, to tell what a reload changes
 }
 
 // startTrunks makes the trunks of cfg (runTrunks registers them); a
-// reload changes their inbound settings (reloadInbound), the rest needs
-// a restart.
+// reload applies a changed list (reloadTrunks).
 func (a *App) startTrunks(cfg config.Config) error {
+	t, err := a.newTrunkSet(cfg)
+	if err != nil {
+		return err
+	}
+	a.routes.trunks.Store(t)
+	return nil
+}
+
+// newTrunkSet makes the trunks of cfg, unstarted, and lets their
+// providers' calls in; nil for none. On an error nothing has changed.
+func (a *App) newTrunkSet(cfg config.Config) (*trunkSet, error) {
 	if len(cfg.Trunks) == 0 {
-		return nil
+		return nil, nil
 	}
 	transport := strings.ToUpper(cfg.Trunks[0].Transport)
 	for _, t := range cfg.Trunks[1:] {
 		if !strings.EqualFold(t.Transport, cfg.Trunks[0].Transport) {
-			return fmt.Errorf("trunks: every trunk must use the same transport for now (%q and %q)", cfg.Trunks[0].Transport, t.Transport)
+			return nil, fmt.Errorf("trunks: every trunk must use the same transport for now (%q and %q)", cfg.Trunks[0].Transport, t.Transport)
 		}
 	}
 	if transport == "" {
@@ -52,9 +65,9 @@ func (a *App) startTrunks(cfg config.Config) error {
 	}
 	cli, contact, ok := a.sip.TrunkClient(transport)
 	if !ok {
-		return fmt.Errorf("trunks: no SIP %s listener to register from", transport)
+		return nil, fmt.Errorf("trunks: no SIP %s listener to register from", transport)
 	}
-	in := a.startInbound(cfg.Trunks)
+	var in *trunk.Inbound // set below, before any registration starts
 	set, err := trunk.NewSet(cfg.Trunks, trunk.Options{
 		Client: cli, Contact: contact, Logger: a.log, RequestTimeout: trunkRequestTimeout,
 		OnChange: func(s trunk.Status) {
@@ -69,10 +82,10 @@ func (a *App) startTrunks(cfg config.Config) error {
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("trunks: %w", err)
+		return nil, fmt.Errorf("trunks: %w", err)
 	}
-	a.routes.trunks = &trunkSet{set: set, sip: a.sip, inbound: in}
-	return nil
+	in = a.startInbound(cfg.Trunks)
+	return &trunkSet{set: set, sip: a.sip, inbound: in, configs: slices.Clone(cfg.Trunks)}, nil
 }
 
 // startInbound lets the providers' calls in: their INVITEs are recognised
@@ -89,21 +102,55 @@ func (a *App) startInbound(trunks []trunk.Config) *trunk.Inbound {
 	return in
 }
 
-// reloadInbound applies a reloaded config's trunk inbound settings (DIDs,
-// inbound_default, registrar hosts) to the recogniser of the providers'
-// calls; registration settings change after a restart.
-func (a *App) reloadInbound(cfg config.Config) {
-	if a.routes.trunks == nil {
-		if len(cfg.Trunks) > 0 {
-			a.log.Warn("reload: new trunks take effect after a restart")
-		}
+// reloadTrunks applies a reloaded config's trunks, before the routes
+// that use them are installed. When only inbound settings (DIDs,
+// inbound_default) changed, the recogniser of the providers' calls is
+// reconfigured and the registrations go on. Otherwise the trunks are
+// replaced as Asterisk's reload does: the old ones unregister (Expires:
+// 0, one after another, each bounded by trunkRequestTimeout, so a reload
+// can take that long), then the new ones register; calls in progress
+// through a trunk are not touched. A trunk list that cannot be used (a
+// transport without a listener) keeps the running trunks.
+func (a *App) reloadTrunks(cfg config.Config) {
+	old := a.routes.trunks.Load()
+	if old == nil && len(cfg.Trunks) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), trunkRequestTimeout)
-	defer cancel()
-	if err := a.routes.trunks.inbound.Reconfigure(ctx, cfg.Trunks); err != nil {
-		a.log.Warn("reload: calls from some providers will not be recognised", "err", err)
+	if old != nil && sameRegistrations(old.configs, cfg.Trunks) {
+		ctx, cancel := context.WithTimeout(context.Background(), trunkRequestTimeout)
+		defer cancel()
+		if err := old.inbound.Reconfigure(ctx, cfg.Trunks); err != nil {
+			a.log.Warn("reload: calls from some providers will not be recognised", "err", err)
+		}
+		old.configs = slices.Clone(cfg.Trunks)
+		return
 	}
+	t, err := a.newTrunkSet(cfg)
+	if err != nil {
+		a.log.Error("reload: trunks not changed", "err", err)
+		return
+	}
+	if old != nil {
+		if err := old.set.Close(); err != nil {
+			a.log.Warn("reload: old trunks not unregistered", "err", err)
+		}
+	}
+	if t == nil {
+		a.sip.SetTrunkMatcher(nil) // no provider's call is let in unchallenged now
+	}
+	a.routes.trunks.Store(t)
+	a.runTrunks()
+	a.log.Info("reload: trunks replaced", "trunks", len(cfg.Trunks))
+}
+
+// sameRegistrations reports whether two trunk lists differ at most in
+// their inbound settings.
+func sameRegistrations(a, b []trunk.Config) bool {
+	return slices.EqualFunc(a, b, func(x, y trunk.Config) bool {
+		x.Inbound, x.InboundDefault = nil, ""
+		y.Inbound, y.InboundDefault = nil, ""
+		return reflect.DeepEqual(x, y)
+	})
 }
 
 func resolveHost(ctx context.Context, host string) ([]netip.Addr, error) {
@@ -113,7 +160,8 @@ func resolveHost(ctx context.Context, host string) ([]netip.Addr, error) {
 // runTrunks starts registering, once the SIP listeners serve (the
 // answers arrive there).
 func (a *App) runTrunks() {
-	if a.routes.trunks == nil {
+	t := a.routes.trunks.Load()
+	if t == nil {
 		return
 	}
 	// The first REGISTER leaves from the UDP listener: wait until it
@@ -123,16 +171,17 @@ func (a *App) runTrunks() {
 	if err := a.sip.UDPReady(ctx); err != nil {
 		a.log.Warn("trunks: registering before the UDP listener serves", "err", err)
 	}
-	a.routes.trunks.set.Start()
+	t.set.Start()
 }
 
 // stopTrunks unregisters every trunk (shutdown, before the SIP transports
 // close).
 func (a *App) stopTrunks() {
-	if a.routes.trunks == nil {
+	t := a.routes.trunks.Load()
+	if t == nil {
 		return
 	}
-	if err := a.routes.trunks.set.Close(); err != nil {
+	if err := t.set.Close(); err != nil {
 		a.log.Warn("trunks not unregistered", "err", err)
 	}
 }
@@ -184,11 +233,12 @@ func splitRegistrar(s string) (string, int) {
 
 // trunkInfos lists the trunks for ListExtensions.
 func (a *App) trunkInfos() []api.ExtensionInfo {
-	if a.routes.trunks == nil {
+	t := a.routes.trunks.Load()
+	if t == nil {
 		return nil
 	}
 	var out []api.ExtensionInfo
-	for _, s := range a.routes.trunks.set.Statuses() {
+	for _, s := range t.set.Statuses() {
 		out = append(out, api.ExtensionInfo{Number: s.Trunk, Type: extensionTypeTrunk,
 			Connected: s.State == trunk.StateRegistered || s.State == trunk.StateDisabled})
 	}
