@@ -11,6 +11,8 @@
 #             the relay with one reader goroutine per endpoint instead of
 #             its epoll reactors)
 #   REACTORS  the relay's reactor goroutines (default 0: GOMAXPROCS)
+# The verdict judges the targets at 250 and 500 streams; at other counts it
+# prints the same ratios for information.
 # Latency is measured from the generator's send to the kernel's receive
 # timestamp of the relayed packet (SO_TIMESTAMPNS), so the generator's own
 # scheduling does not count.

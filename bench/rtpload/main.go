@@ -41,6 +41,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -220,19 +221,30 @@ const (
 	maxGenLag = 20 * time.Millisecond
 )
 
-// verdict compares the relay with the references at n streams.
+// targetStreams are the stream counts the targets are set for: where
+// the load generator does not saturate a core of the 2-core development
+// machine (below, fixed costs dominate; above, generator and forwarder
+// fight for the cores).
+var targetStreams = []int{250, 500}
+
+// verdict compares the relay with the references at n streams; at other
+// counts than targetStreams it reports the same ratios for information.
 func verdict(n int, r map[string]measured) string {
 	rel, ok := r["relay"]
 	if !ok {
 		return ""
 	}
+	judged := slices.Contains(targetStreams, n)
 	var parts []string
 	check := func(what string, ok bool) {
 		word := "ok"
-		if !ok {
+		switch {
+		case !judged:
+			word = ""
+		case !ok:
 			word = "MISSED"
 		}
-		parts = append(parts, what+" "+word)
+		parts = append(parts, strings.TrimSpace(what+" "+word))
 	}
 	check(fmt.Sprintf("loss %d", rel.Loss()), rel.Loss() == 0)
 	check(fmt.Sprintf("p99 %.2f ms", rel.P99.Seconds()*1000), rel.P99 <= maxP99)
@@ -245,6 +257,9 @@ func verdict(n int, r map[string]measured) string {
 		check(fmt.Sprintf("CPU %.2fx rtpengine (target <= %.2f)", x, maxVsRTPEngine), x <= maxVsRTPEngine)
 	}
 	line := fmt.Sprintf("relay at %d streams: %s", n, strings.Join(parts, ", "))
+	if !judged {
+		line += " (for information: the targets are set at 250 and 500 streams)"
+	}
 	if rel.GenLag > maxGenLag {
 		line += fmt.Sprintf(" (NOT VALID: the generator ran up to %.0f ms late, so the machine was short of CPU; rerun when it is idle)", rel.GenLag.Seconds()*1000)
 	}

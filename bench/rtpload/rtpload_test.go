@@ -257,3 +257,29 @@ func TestReceiveTimestamps(t *testing.T) {
 		t.Fatal("a timestamp without control messages")
 	}
 }
+
+func TestVerdict(t *testing.T) {
+	m := func(received uint64, cpu, p99 time.Duration) measured {
+		return measured{loadResult{Window: 10 * time.Second, Sent: received, Received: received, P99: p99}, cpu}
+	}
+	results := map[string]measured{
+		"relay":     m(250000, 2*time.Second, time.Millisecond),
+		"bare":      m(250000, 4*time.Second, time.Millisecond),
+		"rtpengine": m(250000, 2*time.Second, time.Millisecond), // relay at 1.0x: over 0.75
+	}
+	tests := []struct {
+		n         int
+		want, not string
+	}{
+		{250, "CPU 1.00x rtpengine (target <= 0.75) MISSED", "for information"},
+		{500, "CPU 0.50x bare (target <= 1.25) ok", "for information"},
+		{100, "CPU 1.00x rtpengine (target <= 0.75) (for information", "MISSED"},
+		{1000, "(for information: the targets are set at 250 and 500 streams)", "MISSED"},
+	}
+	for _, tc := range tests {
+		got := verdict(tc.n, results)
+		if !strings.Contains(got, tc.want) || strings.Contains(got, tc.not) {
+			t.Errorf("verdict(%d) = %q, want %q and no %q", tc.n, got, tc.want, tc.not)
+		}
+	}
+}
