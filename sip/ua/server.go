@@ -227,7 +227,9 @@ func New(o Options) (*Server, error) {
 // tracked counts h's transactions in the overload guard until they end.
 func (s *Server) tracked(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
-		s.guard.Track(req, tx)
+		if stx, ok := tx.(*sip.ServerTx); !ok || stx != nil { // sipgo passes a nil *ServerTx when it has none
+			s.guard.Track(req, tx)
+		}
 		h(req, tx)
 	}
 }
