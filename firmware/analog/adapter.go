@@ -67,9 +67,11 @@ type Options struct {
 	// DialToneWait is how long a call out through an FXO line waits for
 	// dial tone after the seizure before it fails with 503.
 	DialToneWait time.Duration
-	// RecallTimeout is how long a phone that hung up with a call on hold
-	// or waiting is rung back before that call is released.
-	RecallTimeout time.Duration
+	// RecallTimeout returns how long a phone that hung up with a call on
+	// hold or waiting is rung back before that call is released; it is
+	// asked at each recall, so a config reload applies (nil or a result
+	// <= 0: DefaultRecallTimeout).
+	RecallTimeout func() time.Duration
 	// PulseDial says whether an FXO port dials by loop-disconnect pulses
 	// instead of DTMF (nil: DTMF everywhere).
 	PulseDial func(port string) bool
@@ -107,7 +109,6 @@ func New(o Options) (*Adapter, error) {
 	o.FirstDigit = cmp(o.FirstDigit, DefaultFirstDigit)
 	o.CallerIDWait = cmp(o.CallerIDWait, DefaultCallerIDWait)
 	o.DialToneWait = cmp(o.DialToneWait, DefaultDialToneWait)
-	o.RecallTimeout = cmp(o.RecallTimeout, DefaultRecallTimeout)
 	if err := o.Region.Ring.Validate(); err != nil {
 		return nil, fmt.Errorf("analog: region %q: %w", o.Region.Code, err)
 	}
@@ -139,6 +140,14 @@ func New(o Options) (*Adapter, error) {
 		}
 	}
 	return a, nil
+}
+
+// recallLimit is how long a recall rings now (Options.RecallTimeout).
+func (a *Adapter) recallLimit() time.Duration {
+	if a.o.RecallTimeout == nil {
+		return DefaultRecallTimeout
+	}
+	return cmp(a.o.RecallTimeout(), DefaultRecallTimeout)
 }
 
 func cmp(d, def time.Duration) time.Duration {

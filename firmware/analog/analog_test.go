@@ -63,8 +63,8 @@ var exts = []config.Extension{
 func newRig(t *testing.T, ringTimeout time.Duration) *rig { return newRegionRig(t, ringTimeout, "us") }
 
 // newRegionRig is a board of the region with fxs0, fxs1, fxs2, fxo0 and
-// fxo1 (a pulse-dialling line).
-func newRegionRig(t *testing.T, ringTimeout time.Duration, code string) *rig {
+// fxo1 (a pulse-dialling line); tweaks change the adapter's options.
+func newRegionRig(t *testing.T, ringTimeout time.Duration, code string, tweaks ...func(*analog.Options)) *rig {
 	t.Helper()
 	clock := vclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	reg, err := region.Lookup(code)
@@ -81,14 +81,18 @@ func newRegionRig(t *testing.T, ringTimeout time.Duration, code string) *rig {
 		t.Fatal(err)
 	}
 	core := pbx.New(pbx.Options{Clock: pbxClock{clock}, Directory: pbx.NewDirectory(exts), RingTimeout: ringTimeout, Logger: testLogger(t)})
-	ad, err := analog.New(analog.Options{
+	o := analog.Options{
 		Board: board, Ports: pool, Region: reg, Clock: clock,
 		Extensions: func() []config.Extension { return exts },
 		Incoming:   func(l *analog.Leg) { core.Incoming(l) },
 		Operator:   func(string) string { return "201" },
 		PulseDial:  board.PulseDial,
 		Logger:     testLogger(t),
-	})
+	}
+	for _, tweak := range tweaks {
+		tweak(&o)
+	}
+	ad, err := analog.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -143,7 +143,7 @@ func (l *fxsLine) ringBackLocked() {
 
 // armRecall limits the recall ring to Options.RecallTimeout.
 func (l *fxsLine) armRecall() {
-	l.timer.start(l.a.o.Clock, l.a.o.RecallTimeout, &l.mu, l.recallTimeout, l.a.o.Incoming)
+	l.timer.start(l.a.o.Clock, l.a.recallLimit(), &l.mu, l.recallTimeout, l.a.o.Incoming)
 }
 
 // recallTimeout: nobody answered the recall ring; the held call is hung
@@ -162,7 +162,7 @@ func (l *fxsLine) recallTimeout() *Leg {
 	}
 	_ = l.port.StopRing()
 	l.state = fxsIdle
-	l.a.log.Info("analog: recall not answered, call released", "port", l.name, "after", l.a.o.RecallTimeout)
+	l.a.log.Info("analog: recall not answered, call released", "port", l.name)
 	leg.emit(ev)
 	leg.finish()
 	return nil

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/gatepbx/gatepbx/firmware/analog"
 	"github.com/gatepbx/gatepbx/firmware/config"
@@ -31,7 +32,7 @@ func (a *App) startAnalog(ctx context.Context, cfg config.Config, ports *relay.P
 		Operator:   func(port string) string { return fxoInbound(a.Config(), port, a.board) },
 		Codecs:     codecs(cfg), Logger: a.log,
 		PulseDial:     pulseDial(a.board),
-		RecallTimeout: cfg.Analog.RecallTimeout,
+		RecallTimeout: func() time.Duration { return a.Config().Analog.RecallTimeout },
 	})
 	if err != nil {
 		a.log.Error("analog ports disabled", "err", err)

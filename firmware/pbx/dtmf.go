@@ -26,11 +26,9 @@ type dtmfSend struct {
 	cancel context.CancelFunc
 	done   chan error // the senders' result, read by the owner
 	reply  chan error
-	// relayed: keys a phone sent by signalling, passed on to party to;
-	// pending are the ones pressed meanwhile.
-	relayed bool
-	to      Party
-	pending []byte
+	// pending are keys phones sent by signalling meanwhile, by the side
+	// they go to (relayKey); they are sent when this send ends.
+	pending [2][]byte
 	// announce: an Announce (Play/Speak) rather than keys; a transfer
 	// stops it (stopped) and goes ahead. then is an attended transfer's
 	// handover waiting for the announcement's writers to return.
@@ -41,7 +39,8 @@ type dtmfSend struct {
 // SendDTMF sends keys (0-9 * # A-D) to party (caller, callee or both) of
 // an answered call and returns once they are sent: as RFC 4733 telephone
 // events when the party's leg negotiated telephone-event, else as in-band
-// tones. Meanwhile the two parties do not hear each other.
+// tones. Meanwhile the two parties do not hear each other; keys their
+// phones send by SIP INFO meanwhile are passed on after it (relayKey).
 func (c *Core) SendDTMF(ctx context.Context, callID, keys string, party Party) error {
 	if party&PartyBoth == 0 || party&^PartyBoth != 0 {
 		return ErrBadParty
@@ -156,14 +155,17 @@ var sideParty = [2]Party{PartyCaller, PartyCallee}
 // relayKey passes on a key side i's phone sent by signalling (ua.Event
 // Signalled: SIP INFO) to the other side: a KeyReceiver takes it as is,
 // any other leg gets it as RFC 4733 events (or in-band tones) by the
-// SendDTMF machinery. Keys pressed while one is still being sent wait
-// their turn; while a SendDTMF of the API runs, or a transfer, they are
-// dropped (logged).
+// SendDTMF machinery, so the parties are unbridged while it is sent, as
+// Asterisk mutes the audio during DTMF to avoid talk-off. Keys pressed
+// while keys (relayed or the API's) or an announcement are being sent
+// wait their turn, up to maxDTMFKeys a side; during a transfer they are
+// dropped (logged), the far party being about to change.
 func (c *Call) relayKey(i int, key byte) {
 	if _, ok := stream.EventCode(key); !ok {
 		return
 	}
-	far := &c.parties[1-i]
+	to := 1 - i
+	far := &c.parties[to]
 	if !far.present() {
 		return
 	}
@@ -172,28 +174,39 @@ func (c *Call) relayKey(i int, key byte) {
 		return
 	}
 	switch d := c.dtmf; {
-	case d != nil && d.relayed && d.to == sideParty[1-i] && len(d.pending) < maxDTMFKeys:
-		d.pending = append(d.pending, key)
-	case d != nil || c.xfer != nil:
-		c.core.log.Info("DTMF key not relayed: the call is busy sending keys or transferring", "call", c.id, "key", string(key))
+	case c.xfer != nil || d != nil && (d.stopped || d.then != nil):
+		c.core.log.Info("DTMF key not relayed: the call is being transferred", "call", c.id, "key", string(key))
+	case d == nil:
+		c.startRelayedKeys(to, string(key))
+	case len(d.pending[to]) < maxDTMFKeys:
+		d.pending[to] = append(d.pending[to], key)
 	default:
-		c.startRelayedKeys(sideParty[1-i], string(key))
+		c.core.log.Info("DTMF key not relayed: too many keys waiting", "call", c.id, "key", string(key))
 	}
 }
 
-// startRelayedKeys sends relayed keys to party, as a SendDTMF nobody
+// startRelayedKeys sends relayed keys to side to, as a SendDTMF nobody
 // waits for.
-func (c *Call) startRelayedKeys(party Party, keys string) {
-	c.startDTMF(command{kind: cmdDTMF, party: party, dest: keys, reply: make(chan error, 1)})
-	if c.dtmf != nil {
-		c.dtmf.relayed, c.dtmf.to = true, party
-	}
+func (c *Call) startRelayedKeys(to int, keys string) {
+	c.startDTMF(command{kind: cmdDTMF, party: sideParty[to], dest: keys, reply: make(chan error, 1)})
 }
 
-// nextRelayedKeys starts the keys that waited for the relayed send d,
-// which has just ended.
+// nextRelayedKeys starts the keys that waited for the send d, which has
+// just ended: those of one side now, the other side's then wait for that
+// send in turn. A transfer under way (one stopped an announcement, or
+// waits for d's end) drops them.
 func (c *Call) nextRelayedKeys(d *dtmfSend) {
-	if d.relayed && len(d.pending) > 0 && c.dtmf == nil {
-		c.startRelayedKeys(d.to, string(d.pending))
+	for to, keys := range d.pending {
+		if len(keys) == 0 || c.dtmf != nil {
+			continue
+		}
+		if c.xfer != nil || d.stopped || d.then != nil {
+			c.core.log.Info("DTMF keys not relayed: the call is being transferred", "call", c.id, "keys", string(keys))
+			continue
+		}
+		c.startRelayedKeys(to, string(keys))
+		if c.dtmf != nil {
+			c.dtmf.pending[1-to] = d.pending[1-to]
+		}
 	}
 }
