@@ -81,10 +81,7 @@ func TestRelayedKeysWait(t *testing.T) {
 	apiKeys := strings.Repeat("0123456789*#", 2)[:16] // 3.2 s: the relayed key comes meanwhile
 	// The caller's leg negotiated telephone-event; the callee's did not
 	// (keys sent to it are tones).
-	tests := []struct {
-		name string
-		run  func(t *testing.T, r *xrig)
-	}{
+	tests := []rigCase{
 		{"API SendDTMF to the callee, key from the callee", func(t *testing.T, r *xrig) {
 			caller, callee := legPhone(t, r.caller), legPhone(t, r.callee)
 			sent := r.sendDTMFAsync(apiKeys, PartyCallee)
@@ -144,14 +141,7 @@ func TestRelayedKeysWait(t *testing.T) {
 			}
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			r := newXRig(t)
-			tc.run(t, r)
-			r.core.Shutdown(context.Background())
-		})
-	}
+	runRigCases(t, tests)
 }
 
 // sendDTMFAsync runs Core.SendDTMF in the background.

@@ -68,10 +68,7 @@ func (a *slowAnnouncement) stopped(t *testing.T, notYet func() bool) {
 }
 
 func TestTransferStopsAnnouncement(t *testing.T) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, r *xrig)
-	}{
+	tests := []rigCase{
 		{"blind by REFER", func(t *testing.T, r *xrig) {
 			a := r.announceSlow(r.id, PartyCallee)
 			rep := newFakeReport()
@@ -131,14 +128,7 @@ func TestTransferStopsAnnouncement(t *testing.T) {
 			waitUntil(t, "replaced leg hung up", r.callee.hungUp)
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			r := newXRig(t)
-			tc.run(t, r)
-			r.core.Shutdown(context.Background())
-		})
-	}
+	runRigCases(t, tests)
 }
 
 // TestCallEndsWhileHandoverWaits: the transferee hangs up while an
@@ -207,4 +197,23 @@ func (r *xrig) callerPhone(t *testing.T) *net.UDPConn {
 	t.Cleanup(func() { phone.Close() })
 	r.caller.Endpoint().SetRemote(phone.LocalAddr().(*net.UDPAddr).AddrPort())
 	return phone
+}
+
+// rigCase is a named scenario on a fresh xrig call.
+type rigCase struct {
+	name string
+	run  func(t *testing.T, r *xrig)
+}
+
+// runRigCases runs each case in parallel on its own rig and shuts its
+// core down after it.
+func runRigCases(t *testing.T, cases []rigCase) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newXRig(t)
+			tc.run(t, r)
+			r.core.Shutdown(context.Background())
+		})
+	}
 }
