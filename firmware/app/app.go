@@ -436,7 +436,8 @@ func (a *App) Core() *pbx.Core { return a.core }
 // The SMTP relay and the GSM modem follow their sections (services.go);
 // changed trunks re-register (trunks.go reloadTrunks); the overload
 // guard takes sip.max_transactions. Listener, port and data-dir changes
-// need a restart and are reported as such. Reloads run one at a time.
+// need a restart and are reported as such. A config naming FXO ports the
+// board does not have is refused. Reloads run one at a time.
 func (a *App) Reload() error {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
@@ -446,6 +447,14 @@ func (a *App) Reload() error {
 	}
 	if a.opts.Board != "" {
 		cfg.Board = a.opts.Board
+	}
+	if a.board != nil {
+		// At start an unknown port is only warned about (startAnalog), so
+		// that a config written for another board still brings SIP up; a
+		// reload can keep the running config instead.
+		if err := cfg.ValidateFXOPorts(isFXOPort(a.board)); err != nil {
+			return fmt.Errorf("reload refused, keeping the running config: %w", err)
+		}
 	}
 	a.reloadServices(cfg)
 	a.mu.Lock()
