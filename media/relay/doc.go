@@ -93,8 +93,8 @@
 // Measured with bench/rtpload (make bench-media) on the 2-core amd64
 // development VM, all forwarders in the same run (README's Benchmarks has
 // the table): per 1000 packets/s the reactors cost 0.80-0.95% of a core at
-// 250 streams and 0.73-0.84% at 500, against 1.10-1.42% and 1.21-1.38%
-// for rtpengine and 1.64-1.88% and 1.57-1.64% for the bare Go
+// 250 streams and 0.73-0.84% at 500, against 1.10-1.42% and 1.20-1.38%
+// for rtpengine and 1.64-1.88% and 1.47-1.64% for the bare Go
 // recvmmsg/sendmmsg forwarder, 0 loss for all. A CPU profile of the
 // reactor puts about 80% in recvfrom and sendto (sendto alone about 56%,
 // since on loopback it also delivers to the receiver) and 11% in parking
