@@ -209,7 +209,7 @@ func (a *App) start(ctx context.Context) error {
 		AuthLimit: cfg.SIP.AuthFailureLimit, AuthWindow: cfg.SIP.AuthFailureWindow,
 		MinExpires: cfg.SIP.RegisterMinExpires, MaxExpires: cfg.SIP.RegisterMaxExpires, DefExpires: cfg.SIP.RegisterDefaultExpires,
 		Codecs: codecs(cfg), Ports: ports, Directory: dir, Handler: a.core, Now: a.opts.Clock.Now, TLSConfig: tlsConf,
-		SRTP: srtpPolicies(cfg), MaxTransactions: cfg.SIP.MaxTransactions,
+		SRTP: srtpPolicies(cfg), MaxTransactions: cfg.SIP.MaxTransactions, MaxConnections: cfg.SIP.MaxConnections,
 	})
 	if err != nil {
 		lns.Close()
@@ -466,6 +466,7 @@ func (a *App) Reload() error {
 	a.sip.SetDirectory(dir)
 	a.sip.SetSRTPPolicy(srtpPolicies(cfg))
 	a.sip.SetMaxTransactions(cfg.SIP.MaxTransactions)
+	a.sip.SetMaxConnections(cfg.SIP.MaxConnections)
 	a.api.SetUsers(apiUsers(cfg))
 	a.reloadTrunks(cfg) // trunks.go; before the routes that use them
 	if err := a.setRouting(cfg); err != nil {

@@ -71,6 +71,10 @@ type SIP struct {
 	// be before new UDP requests are answered 503 (overload guard); 0:
 	// automatic, from the process's soft memory limit.
 	MaxTransactions int `yaml:"max_transactions"`
+	// MaxConnections caps the open SIP TCP and TLS connections per
+	// listener, half of them from one address at most; 0: automatic,
+	// from the soft memory limit.
+	MaxConnections int `yaml:"max_connections"`
 }
 
 // RTP holds the media relay settings.

@@ -320,8 +320,8 @@ gatepbx.yaml:5: sip.digest_algorithms[2]: duplicate "SHA-256" (first listed at l
 		},
 		{
 			name: "max transactions negative",
-			yaml: "sip:\n  realm: pbx\n  max_transactions: -1\n",
-			want: "gatepbx.yaml:3: sip.max_transactions: must be 0 (automatic) or more, got -1",
+			yaml: "sip:\n  realm: pbx\n  max_transactions: -1\n  max_connections: -2\n",
+			want: "gatepbx.yaml:3: sip.max_transactions: must be 0 (automatic) or more, got -1\ngatepbx.yaml:4: sip.max_connections: must be 0 (automatic) or more, got -2",
 		},
 		{
 			name: "sip durations and limits",

@@ -196,6 +196,9 @@ func (k *checker) sip(s *SIP) {
 	if s.MaxTransactions < 0 {
 		k.addf("sip.max_transactions", "must be 0 (automatic) or more, got %d", s.MaxTransactions)
 	}
+	if s.MaxConnections < 0 {
+		k.addf("sip.max_connections", "must be 0 (automatic) or more, got %d", s.MaxConnections)
+	}
 	if s.UserAgent == "" {
 		k.addf("sip.user_agent", "required")
 	} else if hasControl(s.UserAgent) {

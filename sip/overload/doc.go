@@ -23,7 +23,11 @@
 // answered, only dropped. Over TCP and TLS the guard does not filter: sipgo's
 // read filter sees stream chunks there, not messages, and a reliable
 // transport's non-INVITE transaction ends with its final response (Timer
-// J is zero), so those requests do not pile up.
+// J is zero), so those requests do not pile up. What costs memory there
+// is connections (sipgo gives each a goroutine and a 64 KiB buffer): a
+// ConnLimiter wraps each stream listener and closes a connection over
+// its maximum (DefaultMaxConnections: 1024 on a 1 GB board), or over
+// half of it from one address, as soon as it is accepted.
 //
 // The default maximum (DefaultMax) is a quarter of the process's soft
 // memory limit at 16 KiB per transaction: 8192 on a 1 GB board whose

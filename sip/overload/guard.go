@@ -128,7 +128,7 @@ func (g *Guard) forget(key string, src netip.Addr) {
 }
 
 // decrement takes one from m[k], deleting it at zero; false if absent.
-func decrement[K comparable](m map[K]int, k K) bool {
+func decrement[K comparable, N int | int64](m map[K]N, k K) bool {
 	switch n := m[k]; {
 	case n > 1:
 		m[k] = n - 1

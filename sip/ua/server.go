@@ -99,6 +99,12 @@ type Options struct {
 	// overload.DefaultMax of the process's soft memory limit, negative:
 	// no maximum. SetMaxTransactions changes it.
 	MaxTransactions int
+	// MaxConnections caps the open TCP and TLS connections, each
+	// listener on its own, half of them at most from one address
+	// (overload.ConnLimiter); 0: overload.DefaultMaxConnections of the
+	// soft memory limit, negative: no maximum. SetMaxConnections changes
+	// it.
+	MaxConnections int
 }
 
 // Server is the SIP user agent of the appliance.
@@ -111,6 +117,7 @@ type Server struct {
 	auth      *digest.Server
 	limiter   *ratelimit.Limiter
 	guard     *overload.Guard
+	connCaps  []*overload.ConnLimiter // the TCP and TLS listeners' caps
 	reg       *registrar.Registrar
 	directory atomic.Pointer[Directory]
 	srtpFunc  atomic.Pointer[func(number string) SRTPPolicy]
@@ -171,6 +178,14 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("ua: digest: %w", err)
 	}
 	host := o.Advertise.String()
+	var connCaps []*overload.ConnLimiter
+	for _, l := range []*net.Listener{&o.Listeners.TCP, &o.Listeners.TLS} {
+		if *l != nil {
+			c := overload.LimitConnections(*l, maxConnections(o.MaxConnections), o.Logger, o.Now)
+			connCaps = append(connCaps, c)
+			*l = c
+		}
+	}
 	guard := overload.New(overload.Options{Max: maxTransactions(o.MaxTransactions), Server: o.UserAgent, Send: udpSender(o.Listeners.UDP), Logger: o.Logger, Now: o.Now})
 	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent(o.UserAgent), sipgo.WithUserAgentHostname(host),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerReadFilter(guard.Filter))}
@@ -192,6 +207,7 @@ func New(o Options) (*Server, error) {
 		auth:      auth,
 		limiter:   ratelimit.New(o.AuthLimit, o.AuthWindow, o.Now),
 		guard:     guard,
+		connCaps:  connCaps,
 		reg:       registrar.New(registrar.Options{MaxContactsPerAOR: o.MaxContacts, Now: o.Now}),
 		dialogs:   map[string]dialogLeg{},
 	}
@@ -244,6 +260,24 @@ func maxTransactions(n int) int {
 		return 0
 	}
 	return n
+}
+
+// maxConnections resolves Options.MaxConnections as maxTransactions does.
+func maxConnections(n int) int {
+	switch {
+	case n == 0:
+		return overload.DefaultMaxConnections(debug.SetMemoryLimit(-1))
+	case n < 0:
+		return 0
+	}
+	return n
+}
+
+// SetMaxConnections changes Options.MaxConnections (config reload).
+func (s *Server) SetMaxConnections(n int) {
+	for _, c := range s.connCaps {
+		c.SetMax(maxConnections(n))
+	}
 }
 
 // udpSender writes the guard's stateless answers from the UDP listener,
