@@ -280,6 +280,16 @@ func (s *Server) SetMaxConnections(n int) {
 	}
 }
 
+// Connections is the TCP and TLS connections open, and those closed at
+// once for being over the cap, summed over the listeners.
+func (s *Server) Connections() (open int, rejected uint64) {
+	for _, c := range s.connCaps {
+		open += c.Open()
+		rejected += c.Rejected()
+	}
+	return open, rejected
+}
+
 // udpSender writes the guard's stateless answers from the UDP listener,
 // so they come from the port the phone sent to.
 func udpSender(c *net.UDPConn) func([]byte, net.Addr) error {
