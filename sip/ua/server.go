@@ -250,23 +250,18 @@ func (s *Server) tracked(h sipgo.RequestHandler) sipgo.RequestHandler {
 	}
 }
 
-// maxTransactions resolves Options.MaxTransactions: 0 is the default for
-// the process's soft memory limit, negative is none.
-func maxTransactions(n int) int {
-	switch {
-	case n == 0:
-		return overload.DefaultMax(debug.SetMemoryLimit(-1))
-	case n < 0:
-		return 0
-	}
-	return n
-}
+// maxTransactions resolves Options.MaxTransactions (see limit).
+func maxTransactions(n int) int { return limit(n, overload.DefaultMax) }
 
-// maxConnections resolves Options.MaxConnections as maxTransactions does.
-func maxConnections(n int) int {
+// maxConnections resolves Options.MaxConnections (see limit).
+func maxConnections(n int) int { return limit(n, overload.DefaultMaxConnections) }
+
+// limit resolves a configured maximum: 0 is auto's value for the
+// process's soft memory limit, negative is none (0 to package overload).
+func limit(n int, auto func(memLimit int64) int) int {
 	switch {
 	case n == 0:
-		return overload.DefaultMaxConnections(debug.SetMemoryLimit(-1))
+		return auto(debug.SetMemoryLimit(-1))
 	case n < 0:
 		return 0
 	}
