@@ -97,9 +97,10 @@ func CompilePattern(s string) (Pattern, error) {
 }
 
 // parseClass fills e from the inside of [...]: literals and ranges a-b,
-// optionally separated by commas.
+// optionally separated by commas; a class without any (like [,]) is an
+// error, since it would match no number.
 func parseClass(e *elem, s string) error {
-	if s == "" {
+	if strings.Trim(s, ",") == "" {
 		return fmt.Errorf("empty")
 	}
 	for i := 0; i < len(s); i++ {

@@ -47,6 +47,8 @@ func TestPatternErrors(t *testing.T) {
 		{"_9.1", "must be last"},
 		{"_[1-", "unclosed"},
 		{"_[]", "empty"},
+		{"_[,]", "empty"},
+		{"_9[,,]X", "empty"},
 		{"_[5-1]", "bad range"},
 		{"_[1-]", "without an end"},
 		{"_[a]", "bad character"},
