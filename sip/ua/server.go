@@ -300,12 +300,12 @@ func udpSender(c *net.UDPConn) func([]byte, net.Addr) error {
 // SetMaxTransactions changes Options.MaxTransactions (config reload).
 func (s *Server) SetMaxTransactions(n int) { s.guard.SetMax(maxTransactions(n)) }
 
-// OverloadRejected is how many requests the overload guard answered 503.
-func (s *Server) OverloadRejected() uint64 { return s.guard.Rejected() }
-
-// LiveTransactions is how many server transactions the overload guard
-// counts as live.
-func (s *Server) LiveTransactions() int { return s.guard.Live() }
+// Transactions is the server transactions the overload guard counts as
+// live, and the requests it has turned away, as Connections is for
+// connections.
+func (s *Server) Transactions() (live int, rejected uint64) {
+	return s.guard.Live(), s.guard.Rejected()
+}
 
 func (s *Server) makeDialogUAs() error {
 	host := s.opts.Advertise.String()
